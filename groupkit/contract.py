@@ -109,7 +109,11 @@ def iter_examples(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
     for name, response in document.get("components", {}).get("responses", {}).items():
         for mime, content in response.get("content", {}).items():
             if "example" in content:
-                yield f"/components/responses/{name}/content/{mime}/example", content["schema"], content["example"]
+                yield (
+                    f"/components/responses/{name}/content/{mime}/example",
+                    content["schema"],
+                    content["example"],
+                )
 
 
 def _resolved(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

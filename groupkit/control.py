@@ -34,7 +34,9 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 class Control:
-    def __init__(self, store: Store, initial_world: dict[str, Any], journal: Journal, from_anywhere: bool) -> None:
+    def __init__(
+        self, store: Store, initial_world: dict[str, Any], journal: Journal, from_anywhere: bool
+    ) -> None:
         self.store = store
         self.initial_world = initial_world
         self.journal = journal
@@ -85,7 +87,11 @@ class Control:
         problems = worlds.problems(data)
         if problems:
             return JSONResponse(
-                {"message": "Not a valid world; the state is unchanged", "code": "BAD_REQUEST", "details": problems},
+                {
+                    "message": "Not a valid world; the state is unchanged",
+                    "code": "BAD_REQUEST",
+                    "details": problems,
+                },
                 status_code=400,
             )
         self.store.replace(data)

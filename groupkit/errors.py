@@ -1,10 +1,10 @@
 """Domain errors raised by the store; `groupkit.problems` is the one place that turns them into HTTP.
 
-    GroupkitError
-     ├── BadRequest          input the schema allows but the domain cannot read (a foreign nextToken)
-     ├── NotFound            an id that names nothing the caller can see
-     ├── Forbidden           the caller's role lacks a permission, or a platform rule forbids the change
-     └── Conflict            valid input that clashes with the current state
+GroupkitError
+ ├── BadRequest          input the schema allows but the domain cannot read (a foreign nextToken)
+ ├── NotFound            an id that names nothing the caller can see
+ ├── Forbidden           the caller's role lacks a permission, or a platform rule forbids the change
+ └── Conflict            valid input that clashes with the current state
 """
 
 from __future__ import annotations

@@ -133,7 +133,9 @@ class Store:
             )
         for key in ("connectors", "notifications"):
             for item in world.get(key, []):
-                getattr(self._group_exists(item["groupId"], f"a {key[:-1]}'s groupId"), key).append(dict(item))
+                getattr(self._group_exists(item["groupId"], f"a {key[:-1]}'s groupId"), key).append(
+                    dict(item)
+                )
 
     def _group_exists(self, group_id: str, what: str) -> Group:
         if group_id not in self.groups:
@@ -158,9 +160,7 @@ class Store:
         """The whole state in the fixtures format, lists in creation order (what `from_world` reads)."""
         with self.lock:
             groups = sorted(self.groups.values(), key=lambda g: g.seq)
-            memberships = sorted(
-                (m for g in groups for m in g.members), key=lambda m: m.seq
-            )
+            memberships = sorted((m for g in groups for m in g.members), key=lambda m: m.seq)
             return {
                 "format": WORLD_FORMAT,
                 "users": [u.to_world() for u in sorted(self.users.values(), key=lambda u: u.seq)],
@@ -372,7 +372,9 @@ class Store:
     def remove_member(self, user_id: str, group_id: str, member_id: str | None) -> str:
         with self.lock:
             leaving = member_id is None or member_id == user_id
-            group, caller_role = self._visible(user_id, group_id, roles.READ if leaving else roles.REMOVE_MEMBER)
+            group, caller_role = self._visible(
+                user_id, group_id, roles.READ if leaving else roles.REMOVE_MEMBER
+            )
             target_id = user_id if member_id is None else member_id
             membership = self._direct_membership(group, target_id)
             role = BUILT_IN[membership.role_id]
@@ -446,7 +448,11 @@ class Store:
     def list_roles(self, limit: int, token: str | None) -> Page[JSON]:
         all_roles = list(BUILT_IN.values())
         return paginate(
-            list(range(1, len(all_roles) + 1)), lambda seq: all_roles[seq - 1].to_json(), "roles", limit, token
+            list(range(1, len(all_roles) + 1)),
+            lambda seq: all_roles[seq - 1].to_json(),
+            "roles",
+            limit,
+            token,
         )
 
     # ----------------------------------------------------------------- ids

@@ -7,7 +7,9 @@ from groupkit.pagination import DEFAULT_LIMIT
 from groupkit.store import Store
 
 
-async def list_user_groups(store: Store, user: str, limit: int = DEFAULT_LIMIT, next_token: str | None = None) -> JSON:
+async def list_user_groups(
+    store: Store, user: str, limit: int = DEFAULT_LIMIT, next_token: str | None = None
+) -> JSON:
     return store.list_user_groups(user, limit, next_token).to_json()
 
 

@@ -13,5 +13,7 @@ async def list_group_devices(
     return store.list_group_devices(user, group_id, limit, next_token).to_json()
 
 
-async def list_roles(store: Store, user: str, limit: int = DEFAULT_LIMIT, next_token: str | None = None) -> JSON:
+async def list_roles(
+    store: Store, user: str, limit: int = DEFAULT_LIMIT, next_token: str | None = None
+) -> JSON:
     return store.list_roles(limit, next_token).to_json()
