@@ -11,26 +11,31 @@ from __future__ import annotations
 
 import functools
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
-from connexion import AsyncApp
-from connexion.exceptions import ProblemException
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
-from connexion.security import ApiKeySecurityHandler
-from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
+# connexion 3.3 imports starlette's TestClient, which warns about its httpx backend at import time;
+# it is noise for a user starting the mock.
+warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
-from groupkit.handlers import OPERATIONS
+from connexion import AsyncApp  # noqa: E402
+from connexion.exceptions import ProblemException  # noqa: E402
+from connexion.options import SwaggerUIOptions  # noqa: E402
+from connexion.resolver import Resolver  # noqa: E402
+from connexion.security import ApiKeySecurityHandler  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+from starlette.types import Receive, Scope, Send  # noqa: E402
 
-from . import contract, problems
-from . import world as worlds
-from .control import PREFIX, Control
-from .errors import GroupkitError
-from .guard import DEFAULT_MAX_BODY, BodyGuard
-from .journal import Journal, JournalMiddleware
-from .store import Store
+from groupkit.handlers import OPERATIONS  # noqa: E402
+
+from . import contract, problems  # noqa: E402
+from . import world as worlds  # noqa: E402
+from .control import PREFIX, Control  # noqa: E402
+from .errors import GroupkitError  # noqa: E402
+from .guard import DEFAULT_MAX_BODY, BodyGuard  # noqa: E402
+from .journal import Journal, JournalMiddleware  # noqa: E402
+from .store import Store  # noqa: E402
 
 
 def _token_of(header: str) -> str:

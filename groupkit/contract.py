@@ -55,7 +55,7 @@ def lint(path: Path | str) -> list[Problem]:
     except (OSError, yaml.YAMLError, ValueError) as error:
         return [Problem(str(path), str(error).replace("\n", " "))]
     problems = [
-        Problem(_pointer(error.absolute_path), error.message)
+        Problem(_pointer(error.absolute_path) or "/", error.message)
         for error in OpenAPIV30SpecValidator(document).iter_errors()  # type: ignore[arg-type]
     ]
     if not problems:
@@ -64,7 +64,7 @@ def lint(path: Path | str) -> list[Problem]:
 
 
 def _pointer(path: Any) -> str:
-    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
 def validator(document: dict[str, Any], schema: dict[str, Any]) -> OAS30Validator:

@@ -1,0 +1,93 @@
+"""Shared fixtures: fresh worlds, stores and mocks per test, and a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from groupkit.app import MockApp, create_app
+from groupkit.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WORLD: dict[str, Any] = json.loads((ROOT / "fixtures" / "default.json").read_text("utf-8"))
+
+# Demo tokens of the default world, by first name.
+TOKENS = {name: f"demo-token-{name}" for name in ("alice", "bruno", "chloe", "dan", "eva", "giulia")}
+
+
+def user_id(world: dict[str, Any], first_name: str) -> str:
+    return next(u["id"] for u in world["users"] if u["firstName"].lower().startswith(first_name))
+
+
+def group_id(world: dict[str, Any], name: str) -> str:
+    return next(g["id"] for g in world["groups"] if g["name"] == name)
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    return copy.deepcopy(DEFAULT_WORLD)
+
+
+@pytest.fixture
+def store(world: dict[str, Any]) -> Store:
+    return Store.from_world(world, rng=random.Random(7), today=lambda: "2026-11-25")
+
+
+@pytest.fixture
+def app() -> MockApp:
+    return create_app(seed=7)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yields the base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(app: MockApp) -> Iterator[str]:
+    """Base URL of a fresh mock (default world) served by uvicorn on loopback."""
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def client(live: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live, timeout=10) as http:
+        yield http
+
+
+def auth(name: str) -> dict[str, str]:
+    return {"Authorization": TOKENS[name]}
