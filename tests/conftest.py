@@ -76,11 +76,21 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def shared_mock() -> Iterator[tuple[MockApp, str]]:
+    """One mock served by uvicorn on loopback for the whole session (building one costs ~0.4 s)."""
+    mock = create_app(seed=7)
+    with serve(mock) as url:
+        yield mock, url
+
+
 @pytest.fixture
-def live(app: MockApp) -> Iterator[str]:
-    """Base URL of a fresh mock (default world) served by uvicorn on loopback."""
-    with serve(app) as url:
-        yield url
+def live(shared_mock: tuple[MockApp, str]) -> str:
+    """Base URL of the shared mock, reset to the default world with an empty journal for this test."""
+    mock, url = shared_mock
+    httpx.post(f"{url}/__mock__/reset").raise_for_status()
+    httpx.delete(f"{url}/__mock__/journal").raise_for_status()
+    return url
 
 
 @pytest.fixture

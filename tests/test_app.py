@@ -1,0 +1,227 @@
+"""The mock on the wire (a real uvicorn server on loopback): auth, every error source rendered as the
+contract's Error body, and the body guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from groupkit import contract, errors, problems
+from groupkit.app import create_app
+
+from .conftest import DEFAULT_WORLD, auth, group_id, serve
+
+ERROR = contract.component(contract.default(), "Error")
+ACME = group_id(DEFAULT_WORLD, "ACME Logistics")
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(ERROR.iter_errors(body)) == []
+    assert body["code"] == code
+    return body
+
+
+def test_raw_and_bearer_tokens_are_accepted(client: httpx.Client) -> None:
+    raw = client.get("/user/groups", headers=auth("alice"))
+    bearer = client.get("/user/groups", headers={"Authorization": "Bearer demo-token-alice"})
+    assert raw.status_code == bearer.status_code == 200
+    assert raw.json() == bearer.json()
+    assert {g["name"] for g in raw.json()["items"]} >= {"ACME Logistics", "ACME Lyon Warehouse"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"Authorization": ""}, id="empty"),
+        pytest.param({"Authorization": "demo-token-mallory"}, id="unknown"),
+        pytest.param({"Authorization": "Bearer"}, id="bearer-without-token"),
+        pytest.param({"Authorization": "Basic ZGVtbzpkZW1v"}, id="basic"),
+    ],
+)
+@pytest.mark.parametrize(
+    "method, path", [pytest.param(m, p, id=f"{m} {p}") for m, p in contract.operations(contract.default())]
+)
+def test_every_operation_rejects_missing_and_invalid_tokens(
+    client: httpx.Client, method: str, path: str, headers: dict[str, str]
+) -> None:
+    body = assert_error(client.request(method, path, headers=headers), 401, "UNAUTHORIZED")
+    assert body["message"] == "Unauthorized"
+
+
+@pytest.mark.parametrize(
+    "request_kwargs, status, code",
+    [
+        pytest.param({"method": "GET", "url": "/group"}, 400, "BAD_REQUEST", id="missing-required-parameter"),
+        pytest.param(
+            {"method": "GET", "url": "/user/groups?limit=abc"}, 400, "BAD_REQUEST", id="non-integer"
+        ),
+        pytest.param(
+            {"method": "GET", "url": "/user/groups?limit=0"}, 400, "BAD_REQUEST", id="limit-below-1"
+        ),
+        pytest.param(
+            {"method": "GET", "url": "/user/groups?limit=101"}, 400, "BAD_REQUEST", id="limit-above-100"
+        ),
+        pytest.param(
+            {"method": "GET", "url": "/user/groups?nextToken=not-ours"},
+            400,
+            "INVALID_NEXT_TOKEN",
+            id="bad-token",
+        ),
+        pytest.param(
+            {
+                "method": "POST",
+                "url": "/group",
+                "content": b"{nope",
+                "headers": {"content-type": "application/json"},
+            },
+            400,
+            "BAD_REQUEST",
+            id="malformed-json",
+        ),
+        pytest.param(
+            {
+                "method": "POST",
+                "url": "/group",
+                "content": b"\xff\xfe{}",
+                "headers": {"content-type": "application/json"},
+            },
+            400,
+            "BAD_REQUEST",
+            id="not-utf8",
+        ),
+        pytest.param(
+            {"method": "POST", "url": "/group", "json": {"name": 5}},
+            400,
+            "BAD_REQUEST",
+            id="wrong-field-type",
+        ),
+        pytest.param(
+            {"method": "POST", "url": "/group", "json": ["a"]}, 400, "BAD_REQUEST", id="body-not-object"
+        ),
+        pytest.param(
+            {
+                "method": "PUT",
+                "url": "/group/invite",
+                "json": {"email": "not-an-email", "groupId": ACME, "roleId": "viewer"},
+            },
+            400,
+            "BAD_REQUEST",
+            id="bad-email",
+        ),
+        pytest.param(
+            {"method": "PUT", "url": "/group/apiKey", "json": {"groupId": ACME}},
+            400,
+            "BAD_REQUEST",
+            id="missing-required-field",
+        ),
+        pytest.param(
+            {
+                "method": "POST",
+                "url": "/group",
+                "content": b"name=x",
+                "headers": {"content-type": "text/plain"},
+            },
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            id="wrong-content-type",
+        ),
+        pytest.param(
+            {"method": "POST", "url": "/group", "content": b'{"name": "' + b"x" * 70_000 + b'"}'},
+            413,
+            "PAYLOAD_TOO_LARGE",
+            id="oversized-body",
+        ),
+        pytest.param({"method": "GET", "url": "/no/such/path"}, 404, "NOT_FOUND", id="unknown-route"),
+        pytest.param(
+            {"method": "GET", "url": f"/group?groupId={ACME}x"}, 404, "NOT_FOUND", id="unknown-group"
+        ),
+    ],
+)
+def test_bad_input_gets_a_documented_error(
+    client: httpx.Client, request_kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    before = client.get("/__mock__/state").json()
+    headers = {**auth("alice"), **request_kwargs.pop("headers", {})}
+    assert_error(client.request(headers=headers, **request_kwargs), status, code)
+    assert client.get("/__mock__/state").json() == before  # nothing stored was touched
+
+
+def test_a_chunked_oversized_body_is_refused(client: httpx.Client) -> None:
+    def chunks() -> Any:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    response = client.post(
+        "/group", content=chunks(), headers={**auth("alice"), "content-type": "application/json"}
+    )
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+@pytest.mark.parametrize("path, methods", list(contract.path_methods(contract.default()).items()))
+def test_wrong_method_gets_405_with_the_full_allow_list(
+    client: httpx.Client, path: str, methods: tuple[str]
+) -> None:
+    wrong = next(m for m in ("PATCH", "DELETE", "POST") if m not in methods)
+    response = client.request(wrong, path, headers=auth("alice"))
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["allow"].split(", ")) == set(methods)
+
+
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        pytest.param(errors.BadRequest("x"), 400, id="BadRequest"),
+        pytest.param(errors.BadRequest("x", code="INVALID_NEXT_TOKEN"), 400, id="InvalidNextToken"),
+        pytest.param(errors.NotFound("x"), 404, id="NotFound"),
+        pytest.param(errors.Forbidden("x"), 403, id="Forbidden"),
+        pytest.param(errors.Conflict("x"), 409, id="Conflict"),
+    ],
+)
+def test_every_domain_error_is_mapped(error: errors.GroupkitError, status: int) -> None:
+    response = problems.domain_error(None, error)  # type: ignore[arg-type]
+    assert response.status_code == status
+    body = httpx.Response(200, content=response.body).json()
+    assert list(ERROR.iter_errors(body)) == [] and body["code"] == error.code
+
+
+def test_every_error_class_has_a_mapping_row() -> None:
+    classes = {
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.GroupkitError)
+    }
+    assert {cls.code for cls in classes} <= set(problems.STATUS_OF_CODE)
+    enum = contract.default()["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    assert set(problems.STATUS_OF_CODE) == set(enum)
+
+
+def test_response_validation_is_on_and_can_be_turned_off() -> None:
+    """A handler answering outside the contract is caught by connexion's response validation (500), which
+    the test suite relies on; with validation off the same answer goes out unchanged."""
+    from groupkit.handlers import OPERATIONS
+
+    original = OPERATIONS["getGroup"]
+
+    async def broken(store: Any, user: str, group_id: str) -> Any:
+        return {"not": "an array"}
+
+    OPERATIONS["getGroup"] = broken
+    try:
+        for validate, expected in ((True, 500), (False, 200)):
+            with serve(create_app(validate_responses=validate)) as url:
+                response = httpx.get(f"{url}/group", params={"groupId": ACME}, headers=auth("alice"))
+            assert response.status_code == expected
+    finally:
+        OPERATIONS["getGroup"] = original
+
+
+def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
+    assert "swagger" in client.get("/ui/").text.lower()
+    served = client.get("/openapi.json").json()
+    assert set(served["paths"]) == set(contract.default()["paths"])
