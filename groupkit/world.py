@@ -52,7 +52,11 @@ def problems(world: Any) -> list[str]:
                 found.append(f"{key}[{index}] must be an object")
                 continue
             public = {k: v for k, v in item.items() if k != "token"}
-            found.extend(f"{key}[{index}]: {error.message}" for error in validator.iter_errors(public))
+            for error in validator.iter_errors(public):
+                where = "".join(
+                    f".{part}" if isinstance(part, str) else f"[{part}]" for part in error.absolute_path
+                )
+                found.append(f"{key}[{index}]{where}: {error.message}")
     if not found:
         try:
             Store.from_world(world)
