@@ -1,8 +1,11 @@
 """Builds the mock: connexion 3 serving the contract, each operation bound to a store, wrapped in the
 request journal, the body guard and the control API.
 
-    MockApp ── /__mock__/* ──> Control (loopback only)
-           └── everything else ──> JournalMiddleware ─> BodyGuard ─> connexion AsyncApp ─> handlers ─> Store
+    MockApp ─> CORS ─┬─ /__mock__/* ──> Control (loopback only)
+                     └─ everything else ──> JournalMiddleware ─> BodyGuard ─> connexion AsyncApp ─> handlers ─> Store
+
+CORS is on for every origin by default, because frontends under development are served from another
+origin (a dev server on another port) and send the `Authorization` header.
 
 `create_app()` gives a fresh mock per call (its own store and journal), so tests never share state.
 """
@@ -25,6 +28,7 @@ from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from connexion.security import ApiKeySecurityHandler  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
+from starlette.middleware.cors import CORSMiddleware  # noqa: E402
 from starlette.types import Receive, Scope, Send  # noqa: E402
 
 from groupkit.handlers import OPERATIONS  # noqa: E402
@@ -70,6 +74,7 @@ class MockApp:
         control_from_anywhere: bool,
         max_body: int,
         contract_path: Path,
+        cors_origins: tuple[str, ...],
     ) -> None:
         self.store = store
         document = contract.load(contract_path)
@@ -94,12 +99,25 @@ class MockApp:
         self.connexion.add_error_handler(Exception, problems.unexpected)
         self.control = Control(store, initial_world, self.journal, control_from_anywhere)
         self._api = JournalMiddleware(BodyGuard(self.connexion, max_body), self.journal, PREFIX)
+        self._entry: Any = self._dispatch
+        if cors_origins:
+            self._entry = CORSMiddleware(
+                self._dispatch,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["Authorization", "Content-Type"],
+                expose_headers=["Allow"],
+                max_age=600,
+            )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
             await self.control(scope, receive, send)
         else:
             await self._api(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
 
 
 def create_app(
@@ -111,6 +129,7 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     seed: int | None = None,
     contract_path: Path | str = contract.CONTRACT_PATH,
+    cors_origins: tuple[str, ...] = ("*",),
 ) -> MockApp:
     """A fresh mock holding `world` (a built-in name, a file path, or a world dict, checked first)."""
     if isinstance(world, str):
@@ -128,4 +147,5 @@ def create_app(
         control_from_anywhere=control_from_anywhere,
         max_body=max_body,
         contract_path=Path(contract_path),
+        cors_origins=cors_origins,
     )

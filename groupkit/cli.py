@@ -41,6 +41,7 @@ def _mock(args: argparse.Namespace) -> int:
             journal_size=args.journal_size,
             control_from_anywhere=args.control_from_anywhere,
             seed=args.seed,
+            cors_origins=tuple(args.cors_origin or ["*"]) if not args.no_cors else (),
         )
     except (OSError, ValueError) as error:
         print(f"groupkit mock: {error}", file=sys.stderr)
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let non-loopback clients use /__mock__/ (off by default)",
     )
+    mock.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="an origin browsers may call from (repeatable; default: any origin)",
+    )
+    mock.add_argument("--no-cors", action="store_true", help="send no CORS headers")
     mock.add_argument("--seed", type=int, help="seed for generated ids and tokens (same seed, same ids)")
     mock.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
