@@ -54,7 +54,7 @@ def _security_map(store: Store) -> dict[str, type]:
         user = store.user_for_token(_token_of(api_key))
         return {"sub": user.id} if user is not None else None
 
-    class StoreApiKeyHandler(ApiKeySecurityHandler):
+    class StoreApiKeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]  # connexion ships no types
         def _resolve_func(self, security_scheme: Any) -> Any:
             return token_info
 

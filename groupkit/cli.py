@@ -76,7 +76,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _conform(args: argparse.Namespace) -> int:
     from .conformance.cli import run
 
-    return run(args)
+    return int(run(args))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,7 +56,7 @@ def lint(path: Path | str) -> list[Problem]:
         return [Problem(str(path), str(error).replace("\n", " "))]
     problems = [
         Problem(_pointer(error.absolute_path) or "/", error.message)
-        for error in OpenAPIV30SpecValidator(document).iter_errors()  # type: ignore[arg-type]
+        for error in OpenAPIV30SpecValidator(document).iter_errors()
     ]
     if not problems:
         problems.extend(example_problems(document))
