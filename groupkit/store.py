@@ -29,6 +29,14 @@ WORLD_FORMAT = "groupkit-world/1"
 WORLD_KEYS = ("users", "groups", "memberships", "devices", "apiKeys", "connectors", "notifications")
 
 
+def device_copy(device: JSON) -> JSON:
+    """A copy that shares nothing mutable with the stored device (its only list is `tags`)."""
+    copied = dict(device)
+    if "tags" in copied:
+        copied["tags"] = list(copied["tags"])
+    return copied
+
+
 def utc_today() -> str:
     return datetime.now(UTC).date().isoformat()
 
@@ -54,7 +62,10 @@ class Store:
     def from_world(cls, world: JSON, **options: Any) -> Store:
         """A store holding `world` (the fixtures format); ValueError names the first broken item."""
         store = cls(**options)
-        store._load(world)
+        try:
+            store._load(world)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"an item lacks a required field or has the wrong type: {error!r}") from error
         return store
 
     def replace(self, world: JSON) -> None:
@@ -116,7 +127,7 @@ class Store:
             if item["deviceId"] in self._device_ids:
                 raise ValueError(f"device {item['deviceId']} is listed twice")
             self._device_ids.add(item["deviceId"])
-            self.groups[item["groupId"]].devices.add(next(self._seq), dict(item))
+            self.groups[item["groupId"]].devices.add(next(self._seq), device_copy(item))
         for item in world.get("apiKeys", []):
             group = self._group_exists(item["groupId"], "an API key's groupId")
             if item["type"].lower() in group.api_keys:
@@ -168,7 +179,7 @@ class Store:
                 "memberships": [
                     {"groupId": m.group_id, "userId": m.user_id, "roleId": m.role_id} for m in memberships
                 ],
-                "devices": [dict(d) for g in groups for d in g.devices],
+                "devices": [device_copy(d) for g in groups for d in g.devices],
                 "apiKeys": [k.to_json() for g in groups for k in g.api_keys.values()],
                 "connectors": [dict(c) for g in groups for c in g.connectors],
                 "notifications": [dict(n) for g in groups for n in g.notifications],
@@ -436,7 +447,8 @@ class Store:
     def list_group_devices(self, user_id: str, group_id: str, limit: int, token: str | None) -> Page[JSON]:
         with self.lock:
             group, _ = self._visible(user_id, group_id)
-            return group.devices.page(f"devices:{group.id}", limit, token)
+            page = group.devices.page(f"devices:{group.id}", limit, token)
+            return Page([device_copy(d) for d in page.items], page.next_token)
 
     def list_group_users(self, user_id: str, group_id: str, limit: int, token: str | None) -> Page[JSON]:
         with self.lock:
