@@ -239,7 +239,7 @@ class Store:
             for group_id in self._memberships_of.get(user_id, {}):
                 for group in self._subtree(self.groups[group_id]):
                     visible[group.id] = group
-            page = page_of(((g.seq, g) for g in visible.values()), "user-groups", limit, token)
+            page = page_of(((g.seq, g) for g in visible.values()), f"user-groups:{user_id}", limit, token)
             return Page([self._group_json(user_id, g) for g in page.items], page.next_token)
 
     def _subtree(self, group: Group) -> Iterator[Group]:
