@@ -1,0 +1,290 @@
+"""One conformance run, end to end: check the options and the contract, reach the server, check the
+tokens, run the schemathesis engine with the kit's checks, and turn its events into findings and a verdict.
+
+    run(Options) ─ options.problems ─ contract lint ─ wait for the server ─ token preflight
+                 └ schemathesis engine (examples, coverage, fuzzing, stateful) ─ events ─> Findings
+                 └ console progress and summary, --report Markdown, --junit-xml     (report.py)
+
+Exit codes: 0 conformant, 1 contract violations found, 2 could not run (bad options, invalid contract,
+unreachable server, rejected token, nothing selected, nothing executed, or an error the run could not
+recover from), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import requests
+import schemathesis
+from schemathesis.core.errors import NoLinksFound
+from schemathesis.engine import events, from_schema
+from schemathesis.filters import FilterSet
+
+from groupkit import contract
+
+from . import access, error_bodies, hooks, membership, pagination, persistence  # noqa: F401  (registration)
+from .context import RunContext, Settings, attach, detach
+from .failures import GroupkitFailure
+from .options import Options, problems, schemathesis_config, select
+from .report import Console, write_junit, write_markdown
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
+TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+__all__ = ["Finding", "Options", "Result", "run"]
+
+
+@dataclass
+class Finding:
+    """One distinct violation: which check failed on which operation, why, and the curl that shows it."""
+
+    operation: str
+    check: str
+    title: str
+    message: str
+    curl: str
+    code: str = ""
+    phase: str = ""
+    count: int = 1
+
+
+@dataclass
+class Result:
+    exit_code: int
+    failures: list[Finding] = field(default_factory=list)
+    cases: int = 0
+    seed: int = 0
+    created: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)
+    cases_by_operation: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    run_id: str = ""
+
+
+class CannotRun(Exception):
+    """The run cannot start or go on: exit 2 with this message."""
+
+
+def run(options: Options, out: TextIO | None = None) -> Result:
+    console = Console(out if out is not None else sys.stdout)
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else random.randrange(2**31)
+    result = Result(exit_code=EXIT_CANNOT_RUN, seed=seed, run_id=secrets.token_hex(3))
+    schema, context = None, None
+    try:
+        schema, context = _prepare(options, result, console)
+        _execute(schema, context, result, console)
+        result.exit_code = _verdict(result)
+    except CannotRun as error:
+        result.errors.append(str(error))
+        # violations found before the run broke down still count
+        result.exit_code = EXIT_VIOLATIONS if result.failures else EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        result.errors.append("interrupted")
+        result.exit_code = EXIT_INTERRUPTED
+    finally:
+        if context is not None:
+            result.created = context.ledger()
+            result.notes = list(context.notes)
+        if schema is not None:
+            detach(schema)
+    result.elapsed = time.monotonic() - started
+    console.summary(result, options)
+    for path, write in ((options.report, write_markdown), (options.junit_xml, write_junit)):
+        if path is None:
+            continue
+        try:
+            write(path, result, options)
+        except OSError as error:
+            console.error(f"could not write {path}: {error}")
+            if result.exit_code == EXIT_OK:
+                result.exit_code = EXIT_CANNOT_RUN  # the run was asked for a report it did not deliver
+    return result
+
+
+def _verdict(result: Result) -> int:
+    if result.failures:
+        return EXIT_VIOLATIONS
+    if result.errors or result.cases == 0:
+        if result.cases == 0 and not result.errors:
+            result.errors.append("no test case was executed")
+        return EXIT_CANNOT_RUN
+    return EXIT_OK
+
+
+def _prepare(
+    options: Options, result: Result, console: Console
+) -> tuple[schemathesis.schemas.BaseSchema, RunContext]:
+    wrong = problems(options)
+    if wrong:
+        raise CannotRun("bad options: " + "; ".join(wrong))
+    issues = contract.lint(options.contract)
+    if issues:
+        shown = "\n  ".join(str(issue) for issue in issues[:10])
+        raise CannotRun(f"the contract {options.contract} is not valid OpenAPI 3.0:\n  {shown}")
+    operations = {
+        f"{method} {path}": op_id
+        for (method, path), op_id in contract.operations(contract.load(options.contract)).items()
+    }
+    selected, unknown = select(operations, options.include, options.exclude, options.read_only)
+    if unknown:
+        raise CannotRun(
+            f"no operation is named {', '.join(repr(name) for name in unknown)}; the contract has: "
+            + ", ".join(f"{label} ({op_id})" for label, op_id in operations.items())
+        )
+    if not selected:
+        raise CannotRun("the include/exclude options (and --read-only) select no operation")
+    result.operations = selected
+    if options.app is None:
+        _wait_for_server(options)
+    config = schemathesis.Config.from_dict(schemathesis_config(options, result.seed))
+    schema = schemathesis.openapi.from_path(options.contract, config=config)
+    if options.app is not None:
+        schema.app = options.app
+    include = FilterSet()
+    include.include(name=selected)
+    schema.filter_set = schema.config.operations.filter_set_with(include=include)
+    assert options.token is not None
+    settings = Settings(
+        token=options.token,
+        other_token=options.other_token,
+        read_only=options.read_only,
+        run_id=result.run_id,
+        workers=options.workers,
+        request_timeout=options.request_timeout,
+    )
+    context = attach(schema, settings)
+    console.start(options, result, context.prefix)
+    try:
+        _preflight(context, options)
+    except BaseException:
+        detach(schema)
+        raise
+    return schema, context
+
+
+def _wait_for_server(options: Options) -> None:
+    url = options.base_url.rstrip("/") + "/user/groups"
+    deadline = time.monotonic() + options.wait_for_server
+    while True:
+        try:
+            requests.get(url, timeout=min(5.0, options.request_timeout or 5.0))
+            return
+        except requests.RequestException as error:
+            if time.monotonic() >= deadline:
+                waited = f" for {options.wait_for_server:g} s" if options.wait_for_server else ""
+                raise CannotRun(
+                    f"cannot reach {options.base_url}{waited}: {type(error).__name__}"
+                    " (is the server up? --wait-for-server SECONDS waits for it to start)"
+                ) from None
+            time.sleep(0.25)
+
+
+def _preflight(context: RunContext, options: Options) -> None:
+    """Both tokens must be accepted (GET /user/groups): a rejected token makes every check meaningless."""
+    for name, caller in (("--token", context.caller), ("--other-token", context.other)):
+        if caller is None:
+            continue
+        try:
+            reply = caller.send("GET /user/groups")
+        except requests.RequestException as error:
+            raise CannotRun(f"cannot reach {options.base_url}: {type(error).__name__}") from None
+        if reply.status in (401, 403):
+            raise CannotRun(f"the server rejected {name}: GET /user/groups answered {reply.status}")
+
+
+def _execute(
+    schema: schemathesis.schemas.BaseSchema, context: RunContext, result: Result, console: Console
+) -> None:
+    found: dict[tuple[str, str, str], Finding] = {}
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.PhaseStarted) and event.phase.name.value in TESTING_PHASES:
+            if event.phase.skip_reason is None:
+                console.phase_started(event.phase.name.value)
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value in TESTING_PHASES:
+            console.phase_finished(event.phase.name.value, event.phase.skip_reason)
+        elif isinstance(event, events.ScenarioFinished):
+            cases = _count_cases(event.recorder)
+            result.cases += cases
+            label = event.recorder.label
+            result.cases_by_operation[label] = result.cases_by_operation.get(label, 0) + cases
+            new = _collect(event, found)
+            result.failures = list(found.values())
+            console.scenario(event.phase.value, label, cases, new, event.elapsed_time)
+        elif isinstance(event, events.NonFatalError):
+            if isinstance(event.value, NoLinksFound):
+                context.note("stateful phase skipped: no links between the selected operations")
+            else:
+                message = f"{event.label}: {event.info.format().strip()}"
+                result.errors.append(message)
+                console.error(message)
+        elif isinstance(event, events.FatalError):
+            raise CannotRun(f"{type(event.exception).__name__}: {event.exception}")
+        elif isinstance(event, events.Interrupted):
+            raise KeyboardInterrupt
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures:
+                _add(
+                    found,
+                    Finding(failure.operation or "run", "after_run", failure.title, failure.message, ""),
+                )
+    result.failures = list(found.values())
+
+
+def _count_cases(recorder: schemathesis.engine.recorder.ScenarioRecorder) -> int:
+    """Generated requests that got an answer (not the extra requests checks derived from them)."""
+    return sum(
+        1
+        for case_id, node in recorder.cases.items()
+        if (node.parent_id is None or node.transition is not None)
+        and (interaction := recorder.interactions.get(case_id)) is not None
+        and interaction.response is not None
+    )
+
+
+def _collect(event: events.ScenarioFinished, found: dict[tuple[str, str, str], Finding]) -> list[Finding]:
+    recorder = event.recorder
+    new = []
+    for case_id, nodes in recorder.checks.items():
+        node_case = recorder.cases.get(case_id)
+        operation = node_case.value.operation.label if node_case is not None else recorder.label
+        for node in nodes:
+            info = node.failure_info
+            if info is None:
+                continue
+            failure = info.failure
+            if isinstance(failure, GroupkitFailure):
+                # A probe's requests reproduce it alone; other follow-ups come after the triggering request.
+                steps = list(failure.steps) if failure.from_probe else [info.code_sample, *failure.steps]
+                message, curl = failure.detail, "\n".join(steps) or info.code_sample
+            else:
+                message = failure.message
+                curl = "\n".join(step.curl for step in info.steps) if info.steps else info.code_sample
+            finding = Finding(
+                operation=failure.operation or operation,
+                check=node.name,
+                title=failure.title,
+                message=message.strip(),
+                curl=curl.strip(),
+                code=failure.code,
+                phase=event.phase.value,
+            )
+            if _add(found, finding):
+                new.append(finding)
+    return new
+
+
+def _add(found: dict[tuple[str, str, str], Finding], finding: Finding) -> bool:
+    key = (finding.operation, finding.check, finding.title)
+    if key in found:
+        found[key].count += 1
+        return False
+    found[key] = finding
+    return True
