@@ -75,6 +75,7 @@ class MockApp:
         max_body: int,
         contract_path: Path,
         cors_origins: tuple[str, ...],
+        seed: int | None,
     ) -> None:
         self.store = store
         document = contract.load(contract_path)
@@ -97,7 +98,9 @@ class MockApp:
         self.connexion.add_error_handler(ProblemException, http_errors)
         self.connexion.add_error_handler(HTTPException, http_errors)
         self.connexion.add_error_handler(Exception, problems.unexpected)
-        self.control = Control(store, initial_world, self.journal, control_from_anywhere)
+        self.initial_world = initial_world
+        self.seed = seed
+        self.control = Control(store, self.reset, self.journal, control_from_anywhere)
         self._api = JournalMiddleware(BodyGuard(self.connexion, max_body), self.journal, PREFIX)
         self._entry: Any = self._dispatch
         if cors_origins:
@@ -109,6 +112,11 @@ class MockApp:
                 expose_headers=["Allow"],
                 max_age=600,
             )
+
+    def reset(self) -> None:
+        """Back to the world the mock started with; with a seed, ids are generated afresh from it too, so
+        a test that resets before each scenario sees the same ids every time (hypothesis replays need it)."""
+        self.store.replace(self.initial_world, rng=random.Random(self.seed) if self.seed is not None else None)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
@@ -148,4 +156,5 @@ def create_app(
         max_body=max_body,
         contract_path=Path(contract_path),
         cors_origins=cors_origins,
+        seed=seed,
     )

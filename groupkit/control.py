@@ -13,7 +13,7 @@ import, and the request journal. Reachable from loopback addresses only unless t
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,10 +35,10 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 class Control:
     def __init__(
-        self, store: Store, initial_world: dict[str, Any], journal: Journal, from_anywhere: bool
+        self, store: Store, reset: Callable[[], None], journal: Journal, from_anywhere: bool
     ) -> None:
         self.store = store
-        self.initial_world = initial_world
+        self._reset = reset
         self.journal = journal
         self.from_anywhere = from_anywhere
         self.router = Router(
@@ -73,7 +73,7 @@ class Control:
         return JSONResponse({"items": items})
 
     async def reset(self, _request: Request) -> Response:
-        self.store.replace(self.initial_world)
+        self._reset()
         return JSONResponse({"status": "reset", **self._counts()})
 
     async def export_state(self, _request: Request) -> Response:

@@ -68,12 +68,13 @@ class Store:
             raise ValueError(f"an item lacks a required field or has the wrong type: {error!r}") from error
         return store
 
-    def replace(self, world: JSON) -> None:
-        """Swap the whole state for `world`; if `world` is broken, ValueError and nothing changes."""
-        fresh = Store.from_world(world, rng=self._rng, today=self._today)
+    def replace(self, world: JSON, rng: random.Random | None = None) -> None:
+        """Swap the whole state for `world` (and the id generator for `rng`, if given); if `world` is broken,
+        ValueError and nothing changes."""
+        fresh = Store.from_world(world, rng=rng or self._rng, today=self._today)
         with self.lock:
             for name, value in vars(fresh).items():
-                if name not in ("lock", "_rng", "_today"):
+                if name not in ("lock", "_today"):
                     setattr(self, name, value)
 
     def _load(self, world: JSON) -> None:
