@@ -34,6 +34,7 @@ STATUS_OF_CODE = {
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "INTERNAL_ERROR": 500,
 }
+# Status -> its general code (400 -> BAD_REQUEST, not INVALID_NEXT_TOKEN: the first code listed per status wins).
 CODE_OF_STATUS = {status: code for code, status in reversed(STATUS_OF_CODE.items())}
 
 MESSAGES = {
