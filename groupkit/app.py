@@ -116,7 +116,9 @@ class MockApp:
     def reset(self) -> None:
         """Back to the world the mock started with; with a seed, ids are generated afresh from it too, so
         a test that resets before each scenario sees the same ids every time (hypothesis replays need it)."""
-        self.store.replace(self.initial_world, rng=random.Random(self.seed) if self.seed is not None else None)
+        self.store.replace(
+            self.initial_world, rng=random.Random(self.seed) if self.seed is not None else None
+        )
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
