@@ -3,6 +3,7 @@ contract's Error body, and the body guard."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -197,8 +198,20 @@ def test_every_error_class_has_a_mapping_row() -> None:
         if isinstance(cls, type) and issubclass(cls, errors.GroupkitError)
     }
     assert {cls.code for cls in classes} <= set(problems.STATUS_OF_CODE)
-    enum = contract.default()["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
-    assert set(problems.STATUS_OF_CODE) == set(enum)
+    code = contract.default()["components"]["schemas"]["Error"]["properties"]["code"]
+    assert set(problems.STATUS_OF_CODE) == set(code["enum"])
+    # The contract documents which status goes with each code; the mock and the kit follow it.
+    documented = {
+        name: int(status)
+        for names, status in re.findall(r"((?:[A-Z_]+(?: or )?)+) with (\d{3})", code["description"])
+        for name in names.split(" or ")
+    }
+    assert documented == problems.STATUS_OF_CODE
+    from groupkit.conformance.error_bodies import CODES_OF_STATUS, SERVER_ERROR_CODES
+
+    kit = {name: status for status, names in CODES_OF_STATUS.items() for name in names}
+    kit.update(dict.fromkeys(SERVER_ERROR_CODES, 500))
+    assert kit == documented
 
 
 def test_response_validation_is_on_and_can_be_turned_off() -> None:
