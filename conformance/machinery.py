@@ -106,6 +106,12 @@ def differences(expected: dict[str, Any], seen: dict[str, Any] | None) -> list[s
     ]
 
 
+def verified_write(run: RunContext, response: Response, check: str) -> bool:
+    """Whether `check` should read back this generated write: it succeeded, was sent with the run's token, and
+    per-case verification is on (see `per_case_verification`)."""
+    return response.status_code == 200 and sent_own_token(run, response) and per_case_verification(run, check)
+
+
 def per_case_verification(run: RunContext, check: str) -> bool:
     """Verify the fuzzer's own writes only with one worker: with several, another worker's write to the same
     resource could land between the write and the read and make a correct server look wrong."""

@@ -19,17 +19,12 @@ from .machinery import (
     groupkit_check,
     is_documented_call,
     json_body,
-    per_case_verification,
     probe,
     sent_body,
-    sent_own_token,
     sent_query,
+    verified_write,
 )
 from .sandbox import find_member, invite_probe_member, members, own_user_id, sandbox_group
-
-
-def _verified_write(run: RunContext, response: Response, check: str) -> bool:
-    return response.status_code == 200 and sent_own_token(run, response) and per_case_verification(run, check)
 
 
 def _role_of(member: Any) -> Any:
@@ -41,7 +36,7 @@ def _role_of(member: Any) -> Any:
 def invited_member_is_listed(run: RunContext, response: Response, case: AnyCase) -> bool | None:
     if case.operation.label != "PUT /group/invite" or not is_documented_call(case):
         return SKIPPED
-    if _verified_write(run, response, "invited_member_is_listed"):
+    if verified_write(run, response, "invited_member_is_listed"):
         relation = json_body(response)
         user_id = relation.get("userId") if isinstance(relation, dict) else None
         _verify_invitee(run, sent_body(case), user_id, [])
@@ -86,7 +81,7 @@ def _probe_invite(run: RunContext) -> None:
 def updated_role_is_listed(run: RunContext, response: Response, case: AnyCase) -> bool | None:
     if case.operation.label != "PUT /group/user" or not is_documented_call(case):
         return SKIPPED
-    if _verified_write(run, response, "updated_role_is_listed"):
+    if verified_write(run, response, "updated_role_is_listed"):
         _verify_role(run, sent_body(case), [])
     if run.claim("updated_role_is_listed", "probe"):
         probe(run, lambda: _probe_role_change(run))
@@ -124,7 +119,7 @@ def removed_member_is_gone(run: RunContext, response: Response, case: AnyCase) -
     if case.operation.label != "DELETE /group/user" or not is_documented_call(case):
         return SKIPPED
     group_id, user_id = sent_query(case, "groupId"), sent_query(case, "userId")
-    if _verified_write(run, response, "removed_member_is_gone") and isinstance(group_id, str):
+    if verified_write(run, response, "removed_member_is_gone") and isinstance(group_id, str):
         _verify_removed(run, group_id, user_id if isinstance(user_id, str) else own_user_id(run), [])
     if run.claim("removed_member_is_gone", "probe"):
         probe(run, lambda: _probe_removal(run))

@@ -23,21 +23,16 @@ from .machinery import (
     groupkit_check,
     is_documented_call,
     json_body,
-    per_case_verification,
     probe,
     reads_as_one_group,
     sent_body,
-    sent_own_token,
     sent_query,
     strings,
+    verified_write,
 )
 from .sandbox import create_group, create_probe_key, delete_key, read_key, sandbox_group
 
 LISTED_PER_RUN = 3  # generated creations also looked up in GET /user/groups (a full walk each)
-
-
-def _verified_write(run: RunContext, response: Response, case: AnyCase, check: str) -> bool:
-    return response.status_code == 200 and sent_own_token(run, response) and per_case_verification(run, check)
 
 
 # ----------------------------------------------------------------- groups
@@ -48,7 +43,7 @@ def created_group_is_readable(run: RunContext, response: Response, case: AnyCase
     if case.operation.label != "POST /group" or not is_documented_call(case):
         return SKIPPED
     created = json_body(response)
-    if _verified_write(run, response, case, "created_group_is_readable") and isinstance(created, dict):
+    if verified_write(run, response, "created_group_is_readable") and isinstance(created, dict):
         listed = run.take("created_group_is_readable:listed", LISTED_PER_RUN)
         _verify_created_group(run, created, sent_body(case), sent_query(case, "parentId"), [], listed)
     if run.claim("created_group_is_readable", "probe"):
@@ -119,7 +114,7 @@ def update_is_persisted(run: RunContext, response: Response, case: AnyCase) -> b
     if label not in ("PUT /group", "PUT /group/apiKey") or not is_documented_call(case):
         return SKIPPED
     verify = _verify_group_update if label == "PUT /group" else _verify_key_update
-    if _verified_write(run, response, case, "update_is_persisted"):
+    if verified_write(run, response, "update_is_persisted"):
         verify(run, sent_body(case), [])
     if run.claim("update_is_persisted", label):
         probe(run, lambda: _probe_group_update(run) if label == "PUT /group" else _probe_key_update(run))
@@ -202,7 +197,7 @@ def _probe_key_update(run: RunContext) -> None:
 def created_key_is_stored(run: RunContext, response: Response, case: AnyCase) -> bool | None:
     if case.operation.label != "POST /group/apiKey" or not is_documented_call(case):
         return SKIPPED
-    if _verified_write(run, response, case, "created_key_is_stored"):
+    if verified_write(run, response, "created_key_is_stored"):
         _verify_created_key(run, sent_body(case), [])
     if run.claim("created_key_is_stored", "probe"):
         probe(run, lambda: _probe_created_key(run))
@@ -244,7 +239,7 @@ def deleted_key_stays_deleted(run: RunContext, response: Response, case: AnyCase
     if case.operation.label != "DELETE /group/apiKey" or not is_documented_call(case):
         return SKIPPED
     group_id, kind = sent_query(case, "groupId"), sent_query(case, "type")
-    if _verified_write(run, response, case, "deleted_key_stays_deleted") and isinstance(kind, str):
+    if verified_write(run, response, "deleted_key_stays_deleted") and isinstance(kind, str):
         _verify_deleted_key(run, str(group_id), kind, [])
     if run.claim("deleted_key_stays_deleted", "probe"):
         probe(run, lambda: _probe_deleted_key(run))

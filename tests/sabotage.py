@@ -29,6 +29,7 @@ import groupkit.app as mock_app
 from groupkit import roles
 from groupkit.app import MockApp, create_app
 from groupkit.errors import BadRequest, NotFound
+from groupkit.guard import replaying
 from groupkit.model import JSON
 from groupkit.pagination import Page, decode_token, encode_token
 from groupkit.store import Store
@@ -161,16 +162,7 @@ class RewriteRequestBody:
             (k, v) for k, v in scope["headers"] if k.lower() not in (b"content-length", b"transfer-encoding")
         ]
         headers.append((b"content-length", str(len(body)).encode()))
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app({**scope, "headers": headers}, replay, send)
+        await self.app({**scope, "headers": headers}, replaying(body, receive), send)
 
 
 def operation(method: str, path: str) -> Callable[[str, str], bool]:
