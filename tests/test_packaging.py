@@ -1,9 +1,11 @@
-"""groupkit works installed from a wheel, not only from a checkout: the contract and the fixture worlds
-ship as package data, and the top-level folders become sub-packages."""
+"""groupkit imports under one name everywhere: from a plain checkout (no install), an editable install and a
+wheel. The contract and the fixture worlds ship as package data; the top-level `handlers/`, `fixtures/` and
+`conformance/` are `groupkit.*` through links inside `groupkit/`."""
 
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import zipfile
@@ -72,3 +74,29 @@ def test_the_wheel_ships_the_contract_and_fixtures_and_runs(tmp_path: Path) -> N
         timeout=120,
     )
     assert lint.returncode == 0 and str(site) in lint.stdout, lint.stdout + lint.stderr
+
+
+PLAIN_CHECKOUT_PROBE = """
+import pathlib, sys
+root = pathlib.Path(sys.argv[1]).resolve()
+sys.path[:0] = [str(root), *sys.argv[2:]]  # the checkout first; site-packages without its .pth finders
+import groupkit, groupkit.app, groupkit.handlers, groupkit.fixtures, groupkit.conformance.runner
+for module in (groupkit, groupkit.handlers, groupkit.fixtures, groupkit.conformance.runner):
+    assert pathlib.Path(module.__file__).parent.is_relative_to(root), module.__file__
+assert "__editable___groupkit_0_1_0_finder" not in sys.modules
+from groupkit.handlers import OPERATIONS
+assert len(OPERATIONS) == 13 and len(groupkit.app.create_app().store.demo_users()) == 6
+print("ok")
+"""
+
+
+def test_a_plain_checkout_imports_every_sub_package_as_groupkit(tmp_path: Path) -> None:
+    """`-S` skips site-packages' `.pth` files, so the editable install's finder cannot be what finds groupkit."""
+    probe = subprocess.run(
+        [sys.executable, "-S", "-c", PLAIN_CHECKOUT_PROBE, str(ROOT), *site.getsitepackages()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.returncode == 0 and probe.stdout.strip() == "ok", probe.stderr[-3000:]
