@@ -1,22 +1,24 @@
-"""The options of a conformance run, their validation, and the schemathesis configuration they become.
+"""The options of a conformance run (each declared once, with its command-line flag), their validation, the
+selection of operations, and the schemathesis configuration they become.
 
 The configuration is built explicitly (never discovered from a `schemathesis.toml` in the working
 directory) with the check policy of docs/conformance.md: every stock check at its defaults, except that
 `positive_data_acceptance` also expects 400 on the four lists (a schema-valid `nextToken` the server did
-not issue is refused with 400 INVALID_NEXT_TOKEN by contract decision).
+not issue is refused with 400 INVALID_NEXT_TOKEN by contract decision). schemathesis is imported only when
+the configuration is built: `groupkit` declares `conform`'s flags from this module at every start.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
-from schemathesis.config._output import DEFAULT_KEYS_TO_SANITIZE, DEFAULT_SENSITIVE_MARKERS
-
 from groupkit.contract import CONTRACT_PATH
+
+from .flags import flag
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 LIST_OPERATIONS = ("GET /user/groups", "GET /group/devices", "GET /group/users", "GET /group/roles")
@@ -47,27 +49,132 @@ TEXT_FIELDS = ("name", "description")
 TROUBLE_PROBABILITY = 0.4
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _number(value: float) -> str:
+    """`5`, `0.5`; the shortest spelling that reads back as the same float."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
+TARGET, SCOPE, BUDGET, REPORTS = "target", "what to test", "budget and reproducibility", "reports"
+
+
 @dataclass
 class Options:
-    """Everything `groupkit conform` accepts; `app` runs in-process against an ASGI app (no socket)."""
+    """Everything `groupkit conform` accepts; `app` runs in-process against an ASGI app (no socket).
 
-    base_url: str
-    token: str | None = None
-    other_token: str | None = None
-    contract: Path = CONTRACT_PATH
-    read_only: bool = False
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    seed: int | None = None
-    workers: int = 1
-    rate_limit: float | None = None
-    max_time: float | None = None
-    junit_xml: Path | None = None
-    report: Path | None = None
-    wait_for_server: float = 0.0
-    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT
-    phases: list[str] | None = None
+    Each field given on the command line declares its flag here and nowhere else (`flags.py` derives the
+    argparse arguments, the copy from the parsed namespace and the replay command); the field order is the
+    order of the replay command and, within each group, of `--help`."""
+
+    base_url: str = field(metadata=flag("the server to check", TARGET, metavar="URL"))
+    token: str | None = field(
+        default=None,
+        metadata=flag(
+            "access token sent as `Authorization: TOKEN`",
+            TARGET,
+            env="GROUPKIT_TOKEN",
+        ),
+    )
+    other_token: str | None = field(
+        default=None,
+        metadata=flag(
+            "a second user's token, who is not in the first user's groups: enables isolation_between_users",
+            TARGET,
+            metavar="TOKEN",
+            env="GROUPKIT_OTHER_TOKEN",
+        ),
+    )
+    contract: Path = field(
+        default=CONTRACT_PATH,
+        metadata=flag("the contract (default: the shipped one)", TARGET, metavar="FILE", parse=Path),
+    )
+    wait_for_server: float = field(
+        default=0.0,
+        metadata=flag(
+            "wait up to SECONDS for the server to answer before giving up (exit 2)",
+            TARGET,
+            metavar="SECONDS",
+            parse=_non_negative,
+            replay=False,
+        ),
+    )
+    read_only: bool = field(
+        default=False,
+        metadata=flag(
+            "only safe (GET) operations and no check that writes: for shared staging servers", SCOPE
+        ),
+    )
+    include: list[str] = field(
+        default_factory=list,
+        metadata=flag(
+            "test only this operation: 'METHOD /path' or operationId (repeatable)",
+            SCOPE,
+            metavar="OPERATION",
+            repeatable=True,
+        ),
+    )
+    exclude: list[str] = field(
+        default_factory=list,
+        metadata=flag("skip it (repeatable)", SCOPE, metavar="OPERATION", repeatable=True),
+    )
+    max_examples: int = field(
+        default=DEFAULT_MAX_EXAMPLES,
+        metadata=flag("cases per operation and phase", BUDGET, metavar="N", parse=int),
+    )
+    phases: list[str] | None = field(  # None also means all of them
+        default_factory=lambda: list(PHASES),
+        metadata=flag(
+            f"comma-separated among {','.join(PHASES)} (default: all)",
+            SCOPE,
+            metavar="LIST",
+            parse=_comma_list,
+            show=",".join,
+        ),
+    )
+    workers: int = field(
+        default=1, metadata=flag("concurrent workers (default 1)", BUDGET, metavar="N", parse=int)
+    )
+    rate_limit: float | None = field(
+        default=None,
+        metadata=flag(
+            "at most this many requests per second", BUDGET, metavar="PER_SECOND", parse=float, show=_number
+        ),
+    )
+    max_time: float | None = field(
+        default=None,
+        metadata=flag("stop after this long", BUDGET, metavar="SECONDS", parse=float, show=_number),
+    )
+    request_timeout: float | None = field(
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metadata=flag("per request (default 10)", BUDGET, metavar="SECONDS", parse=float, replay=False),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=flag("same seed, same server state: same run (printed at the end)", BUDGET, parse=int),
+    )
+    report: Path | None = field(
+        default=None,
+        metadata=flag(
+            "write a Markdown summary (CI job summaries)", REPORTS, metavar="FILE", parse=Path, replay=False
+        ),
+    )
+    junit_xml: Path | None = field(
+        default=None,
+        metadata=flag(
+            "write JUnit XML (one case per operation)", REPORTS, metavar="FILE", parse=Path, replay=False
+        ),
+    )
     app: Any = None
 
 
@@ -95,9 +202,9 @@ def problems(options: Options) -> list[str]:
         found.append(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
     if options.phases is not None and not options.phases:
         found.append("--phases selects nothing")
-    for flag, path in (("--report", options.report), ("--junit-xml", options.junit_xml)):
+    for spelled, path in (("--report", options.report), ("--junit-xml", options.junit_xml)):
         if path is not None and not Path(path).parent.is_dir():
-            found.append(f"{flag} {path}: the directory {Path(path).parent} does not exist")
+            found.append(f"{spelled} {path}: the directory {Path(path).parent} does not exist")
     return found
 
 
@@ -125,6 +232,9 @@ def select(
 
 def schemathesis_config(options: Options, seed: int | None) -> dict[str, Any]:
     """The run's schemathesis configuration, in the `schemathesis.toml` shape (`Config.from_dict`)."""
+    from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+    from schemathesis.config._output import DEFAULT_KEYS_TO_SANITIZE, DEFAULT_SENSITIVE_MARKERS
+
     enabled = set(options.phases or PHASES)
     config: dict[str, Any] = {
         "base-url": options.base_url.rstrip("/"),

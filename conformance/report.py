@@ -5,49 +5,29 @@ for CI job summaries) and JUnit XML (`--junit-xml`, one test case per operation,
 
 from __future__ import annotations
 
-import shlex
+import re
 import textwrap
-import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from groupkit.contract import CONTRACT_PATH
+import junitparser
+from junitparser.junitparser import FinalResult
 
-from .options import DEFAULT_MAX_EXAMPLES, PHASES, Options
+from .flags import command_line
+from .options import PHASES, Options
+from .results import ExitCode, Finding, Result
 
-if TYPE_CHECKING:
-    from .runner import Finding, Result
-
-MEANING = {0: "conformant", 1: "contract violations found", 2: "could not run", 130: "interrupted"}
+__all__ = ["Console", "replay_command", "write_junit", "write_markdown"]
 
 
 def replay_command(options: Options, seed: int, finding: Finding | None = None) -> str:
     """The `groupkit conform` line that replays the run (narrowed to the finding's operation when the phase
     that found it tests operations one by one). Tokens are left to the environment variables."""
-    parts = ["groupkit conform", "--base-url", shlex.quote(options.base_url), '--token "$GROUPKIT_TOKEN"']
-    if options.other_token:
-        parts.append('--other-token "$GROUPKIT_OTHER_TOKEN"')
-    if Path(options.contract) != CONTRACT_PATH:
-        parts += ["--contract", shlex.quote(str(options.contract))]
-    if options.read_only:
-        parts.append("--read-only")
-    include = options.include
+    replayed = replace(options, seed=seed)
     if finding is not None and finding.phase != "stateful" and finding.operation.count(" ") == 1:
-        include = [finding.operation]
-    parts += [f"--include {shlex.quote(name)}" for name in include]
-    parts += [f"--exclude {shlex.quote(name)}" for name in options.exclude if include is options.include]
-    if options.max_examples != DEFAULT_MAX_EXAMPLES:
-        parts.append(f"--max-examples {options.max_examples}")
-    if options.phases and list(options.phases) != list(PHASES):
-        parts.append(f"--phases {','.join(options.phases)}")
-    if options.workers != 1:
-        parts.append(f"--workers {options.workers}")
-    if options.rate_limit is not None:
-        parts.append(f"--rate-limit {options.rate_limit:g}")
-    if options.max_time is not None:
-        parts.append(f"--max-time {options.max_time:g}")
-    parts.append(f"--seed {seed}")
-    return " ".join(parts)
+        replayed = replace(replayed, include=[finding.operation], exclude=[])
+    return " ".join(["groupkit conform", *command_line(replayed)])
 
 
 def _indent(text: str, prefix: str = "     ") -> str:
@@ -129,17 +109,17 @@ class Console:
         checks = len({(finding.operation, finding.check) for finding in result.failures})
         self.line(
             f"{result.cases} cases on {len(result.operations)} operations in {result.elapsed:.1f} s: "
-            f"{len(result.failures)} failure(s) in {checks} operation/check pair(s) → exit {result.exit_code} "
-            f"({MEANING.get(result.exit_code, '?')})"
+            f"{len(result.failures)} failure(s) in {checks} operation/check pair(s) → exit {result.exit_code.value} "
+            f"({result.exit_code.meaning})"
         )
         if result.operations:
             self.line(f"Replay this run: {replay_command(options, result.seed)}")
 
 
 def write_markdown(path: Path, result: Result, options: Options) -> None:
-    icon = {0: "✅", 1: "❌"}.get(result.exit_code, "⚠️")
+    icon = {ExitCode.OK: "✅", ExitCode.VIOLATIONS: "❌"}.get(result.exit_code, "⚠️")
     lines = [
-        f"# groupkit conform: {icon} {MEANING.get(result.exit_code, '?')} (exit {result.exit_code})",
+        f"# groupkit conform: {icon} {result.exit_code.meaning} (exit {result.exit_code.value})",
         "",
         f"- Server: `{'in-process app' if options.app is not None else options.base_url}` · contract: "
         f"`{options.contract}`",
@@ -187,35 +167,46 @@ def write_markdown(path: Path, result: Result, options: Options) -> None:
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 
+# XML 1.0 has no way to write these, not even as character references (&#0; is an error): NUL and the other
+# C0 controls but tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML cannot hold spelled as a Python escape (`\\x1b`, `\\ud800`)."""
+    return _NOT_XML.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
 def write_junit(path: Path, result: Result, options: Options | None = None) -> None:
-    suite = ET.Element(
-        "testsuite",
-        name="groupkit conform",
-        tests=str(len(result.operations) + 1),
-        failures=str(len({finding.operation for finding in result.failures})),
-        errors=str(1 if result.errors else 0),
-        time=f"{result.elapsed:.3f}",
-    )
-    properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", name="seed", value=str(result.seed))
-    ET.SubElement(properties, "property", name="cases", value=str(result.cases))
+    """JUnit XML for CI (junitparser writes it): one test case per operation, holding a failure per finding
+    whose type is the check, and a `run` case holding the errors that kept the run from finishing."""
     by_operation: dict[str, list[Finding]] = {}
     for finding in result.failures:
         by_operation.setdefault(finding.operation, []).append(finding)
+    suite = junitparser.TestSuite("groupkit conform")
+    suite.add_property("seed", str(result.seed))
+    suite.add_property("cases", str(result.cases))
+    cases = []
     for label in [*result.operations, *(op for op in by_operation if op not in result.operations)]:
-        case = ET.SubElement(suite, "testcase", classname="groupkit.conform", name=label)
+        case = junitparser.TestCase(xml_text(label), classname="groupkit.conform")
+        failures: list[FinalResult] = []
         for finding in by_operation.get(label, []):
-            failure = ET.SubElement(
-                case, "failure", type=finding.check, message=f"{finding.check}: {finding.title}"
+            failure = junitparser.Failure(
+                xml_text(f"{finding.check}: {finding.title}"), type_=xml_text(finding.check)
             )
-            failure.text = f"{finding.message}\n\n{finding.curl}"
-    run_case = ET.SubElement(suite, "testcase", classname="groupkit.conform", name="run")
+            failure.text = xml_text(f"{finding.message}\n\n{finding.curl}")
+            failures.append(failure)
+        case.result = failures
+        cases.append(case)
+    run_case = junitparser.TestCase("run", classname="groupkit.conform")
     if result.errors:
-        error = ET.SubElement(
-            run_case, "error", message="could not run" if result.exit_code == 2 else "errors"
-        )
-        error.text = "\n".join(result.errors)
-    root = ET.Element("testsuites")
-    root.append(suite)
-    ET.indent(root)
-    Path(path).write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+        error = junitparser.Error("could not run" if result.exit_code == ExitCode.CANNOT_RUN else "errors")
+        error.text = xml_text("\n".join(result.errors))
+        run_case.result = [error]
+    suite.add_testcases([*cases, run_case])
+    # junitparser counts failure elements; the suite counts failed operations (test cases), as JUnit does.
+    suite.failures = len(by_operation)
+    suite.time = round(result.elapsed, 3)
+    document = junitparser.JUnitXml()
+    document.add_testsuite(suite)
+    document.write(str(path))

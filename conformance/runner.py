@@ -5,9 +5,7 @@ tokens, run the schemathesis engine with the kit's checks, and turn its events i
                  └ schemathesis engine (examples, coverage, fuzzing, stateful) ─ events ─> Findings
                  └ console progress and summary, --report Markdown, --junit-xml     (report.py)
 
-Exit codes: 0 conformant, 1 contract violations found, 2 could not run (bad options, invalid contract,
-unreachable server, rejected token, nothing selected, nothing executed, or an error the run could not
-recover from), 130 interrupted.
+The findings, the result and its exit code (`ExitCode`) are defined in results.py.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import random
 import secrets
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import TextIO
 
 import requests
@@ -32,40 +29,11 @@ from .context import RunContext, Settings, attach, detach
 from .failures import GroupkitFailure
 from .options import Options, problems, schemathesis_config, select
 from .report import Console, write_junit, write_markdown
+from .results import ExitCode, Finding, Result
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
-__all__ = ["Finding", "Options", "Result", "run"]
-
-
-@dataclass
-class Finding:
-    """One distinct violation: which check failed on which operation, why, and the curl that shows it."""
-
-    operation: str
-    check: str
-    title: str
-    message: str
-    curl: str
-    code: str = ""
-    phase: str = ""
-    count: int = 1
-
-
-@dataclass
-class Result:
-    exit_code: int
-    failures: list[Finding] = field(default_factory=list)
-    cases: int = 0
-    seed: int = 0
-    created: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    operations: list[str] = field(default_factory=list)
-    cases_by_operation: dict[str, int] = field(default_factory=dict)
-    elapsed: float = 0.0
-    run_id: str = ""
+__all__ = ["Options", "run"]
 
 
 class CannotRun(Exception):
@@ -76,7 +44,7 @@ def run(options: Options, out: TextIO | None = None) -> Result:
     console = Console(out if out is not None else sys.stdout)
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(2**31)
-    result = Result(exit_code=EXIT_CANNOT_RUN, seed=seed, run_id=secrets.token_hex(3))
+    result = Result(exit_code=ExitCode.CANNOT_RUN, seed=seed, run_id=secrets.token_hex(3))
     schema, context = None, None
     try:
         schema, context = _prepare(options, result, console)
@@ -85,10 +53,10 @@ def run(options: Options, out: TextIO | None = None) -> Result:
     except CannotRun as error:
         result.errors.append(str(error))
         # violations found before the run broke down still count
-        result.exit_code = EXIT_VIOLATIONS if result.failures else EXIT_CANNOT_RUN
+        result.exit_code = ExitCode.VIOLATIONS if result.failures else ExitCode.CANNOT_RUN
     except KeyboardInterrupt:
         result.errors.append("interrupted")
-        result.exit_code = EXIT_INTERRUPTED
+        result.exit_code = ExitCode.INTERRUPTED
     finally:
         if context is not None:
             result.created = context.ledger()
@@ -104,19 +72,19 @@ def run(options: Options, out: TextIO | None = None) -> Result:
             write(path, result, options)
         except OSError as error:
             console.error(f"could not write {path}: {error}")
-            if result.exit_code == EXIT_OK:
-                result.exit_code = EXIT_CANNOT_RUN  # the run was asked for a report it did not deliver
+            if result.exit_code == ExitCode.OK:
+                result.exit_code = ExitCode.CANNOT_RUN  # the run was asked for a report it did not deliver
     return result
 
 
-def _verdict(result: Result) -> int:
+def _verdict(result: Result) -> ExitCode:
     if result.failures:
-        return EXIT_VIOLATIONS
+        return ExitCode.VIOLATIONS
     if result.errors or result.cases == 0:
         if result.cases == 0 and not result.errors:
             result.errors.append("no test case was executed")
-        return EXIT_CANNOT_RUN
-    return EXIT_OK
+        return ExitCode.CANNOT_RUN
+    return ExitCode.OK
 
 
 def _prepare(

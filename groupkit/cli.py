@@ -136,10 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     lint.set_defaults(handler=_lint)
 
     from .conformance.cli import add_arguments
+    from .conformance.results import ExitCode
 
+    outcomes = ", ".join(f"{code.value} {code.meaning}" for code in ExitCode if code != ExitCode.INTERRUPTED)
     conform = commands.add_parser(
         "conform",
-        help="check a live server against the contract (exit 0 conformant, 1 violations, 2 could not run)",
+        help=f"check a live server against the contract (exit {outcomes})",
         description="Run property-based conformance tests (schemathesis + hypothesis) generated from the "
         "contract against a live server.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -24,7 +24,9 @@ from schemathesis.errors import FailureGroup
 import groupkit.conformance as conformance
 from groupkit.app import MockApp, create_app
 from groupkit.cli import main
-from groupkit.conformance.runner import Options, Result, run
+from groupkit.conformance.options import Options
+from groupkit.conformance.results import ExitCode, Result
+from groupkit.conformance.runner import run
 
 from .conftest import TOKENS, free_port, serve
 
@@ -161,7 +163,7 @@ def test_nothing_executed_is_not_a_pass(live: str) -> None:
     # Only the stateful phase, on one operation without links: the run executes no case at all.
     result = run(quick(live, phases=["stateful"]), out=io.StringIO())
     assert result.cases == 0
-    assert result.exit_code == 2
+    assert result.exit_code is ExitCode.CANNOT_RUN
     assert "no test case was executed" in result.errors
 
 
@@ -175,7 +177,7 @@ def test_the_correct_mock_is_conformant(seed: int) -> None:
     out = io.StringIO()
     with serve(create_app(seed=seed)) as url:
         result = run(Options(base_url=url, token=ALICE, other_token=EVA, max_examples=10, seed=seed), out=out)
-    assert result.exit_code == 0, out.getvalue()
+    assert result.exit_code is ExitCode.OK, out.getvalue()
     assert result.cases > 500
     assert not result.errors and not result.notes, out.getvalue()
     assert len(result.operations) == 13
@@ -185,7 +187,7 @@ def test_output_names_phases_operations_and_the_replay_line(live: str) -> None:
     out = io.StringIO()
     result = run(quick(live, include=["GET /group/roles", "GET /group/devices"]), out=out)
     text = out.getvalue()
-    assert result.exit_code == 0, text
+    assert result.exit_code is ExitCode.OK, text
     for line in (
         "[examples]",
         "[fuzzing]",
@@ -218,7 +220,7 @@ def test_a_violation_exits_1_with_check_curl_and_seed(broken: str, tmp_path: Pat
     )
     result = run(options, out=out)
     text = out.getvalue()
-    assert result.exit_code == 1, text
+    assert result.exit_code is ExitCode.VIOLATIONS, text
     finding = next(f for f in result.failures if f.check == "deleted_key_stays_deleted")
     assert finding.operation == "DELETE /group/apiKey"
     assert "expected the key gone" in finding.message and "answered 200" in finding.message
@@ -239,7 +241,7 @@ def test_a_violation_exits_1_with_check_curl_and_seed(broken: str, tmp_path: Pat
 
 def test_reports_of_a_conformant_run(live: str, tmp_path: Path) -> None:
     result = run(quick(live, report=tmp_path / "r.md", junit_xml=tmp_path / "j.xml"), out=io.StringIO())
-    assert result.exit_code == 0
+    assert result.exit_code is ExitCode.OK
     assert "✅ conformant (exit 0)" in (tmp_path / "r.md").read_text()
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
@@ -273,7 +275,7 @@ def test_read_only_sends_no_write(live: str) -> None:
     httpx.delete(f"{live}/__mock__/journal").raise_for_status()
     out = io.StringIO()
     result = run(quick(live, include=[], read_only=True, other_token=EVA, phases=None), out=out)
-    assert result.exit_code == 0, out.getvalue()
+    assert result.exit_code is ExitCode.OK, out.getvalue()
     assert result.operations == [
         "GET /user/groups",
         "GET /group",
