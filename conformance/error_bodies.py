@@ -1,6 +1,7 @@
 """`error_body_conforms`: every error answer has a status the operation documents, an `application/json`
 body that matches the contract's `Error` schema, and an `Error.code` that names the same kind of error as
-the status (404 is NOT_FOUND, never BAD_REQUEST).
+the status (404 is NOT_FOUND, never BAD_REQUEST), as the contract's error table pairs them (`Error.code`'s
+`x-status-of-code`, read from the contract the run uses).
 
 The stock checks cover part of this for documented statuses (`status_code_conformance`,
 `content_type_conformance`, `response_schema_conformance`); this one also holds the answers to methods an
@@ -20,22 +21,10 @@ from schemathesis.core.transport import Response
 from groupkit import contract
 
 from .calls import AnyCase, Reply
-from .context import RunContext
+from .context import ProbeSkipped, RunContext
 from .failures import ErrorCodeMismatch, GroupkitFailure, MalformedErrorBody, UndocumentedErrorStatus
 from .machinery import SKIPPED, groupkit_check, is_documented_call, probe
 
-# Error.code values that go with each status (the contract's enum and the mock's error mapping).
-CODES_OF_STATUS: dict[int, frozenset[str]] = {
-    400: frozenset({"BAD_REQUEST", "INVALID_NEXT_TOKEN"}),
-    401: frozenset({"UNAUTHORIZED"}),
-    403: frozenset({"FORBIDDEN"}),
-    404: frozenset({"NOT_FOUND"}),
-    405: frozenset({"METHOD_NOT_ALLOWED"}),
-    409: frozenset({"CONFLICT"}),
-    413: frozenset({"PAYLOAD_TOO_LARGE"}),
-    415: frozenset({"UNSUPPORTED_MEDIA_TYPE"}),
-}
-SERVER_ERROR_CODES = frozenset({"INTERNAL_ERROR"})
 _UNPARSABLE = object()
 
 
@@ -121,7 +110,7 @@ def _judge(
             detail=f"the {status} body of {sent}, {_short(body)}, does not match the Error schema: {problem}",
             steps=steps,
         )
-    allowed = SERVER_ERROR_CODES if status >= 500 else CODES_OF_STATUS.get(status)
+    allowed = _codes_of_status(run, case, status)
     code = body.get("code") if isinstance(body, dict) else None
     if allowed and code not in allowed:
         return ErrorCodeMismatch(
@@ -137,6 +126,27 @@ def _content_type(headers: Any) -> str:
         if key.lower() == "content-type" and values:
             return str(values[0])
     return ""
+
+
+def _codes_of_status(run: RunContext, case: AnyCase, status: int) -> frozenset[str]:
+    """The codes the contract pairs with `status` (any 5xx with its server-error codes); none for a
+    contract without an error table, which is noted."""
+    raw = case.operation.schema.raw_schema
+    try:
+        table = run.memo(("error-table", id(raw)), lambda: _error_table(raw))
+    except ProbeSkipped as skipped:
+        run.note(f"error_body_conforms: {skipped}")
+        return frozenset()
+    if status >= 500:
+        return frozenset(code for code, paired in table.status_of_code.items() if paired >= 500)
+    return table.codes_of(status)
+
+
+def _error_table(raw: dict[str, Any]) -> contract.ErrorTable:
+    try:
+        return contract.error_table(raw)
+    except ValueError as error:
+        raise ProbeSkipped(f"{error}; the code/status pairing is not checked") from None
 
 
 def _schema_problem(run: RunContext, case: AnyCase, body: Any) -> str:

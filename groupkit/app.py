@@ -23,11 +23,9 @@ from typing import Any
 warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
 from connexion import AsyncApp  # noqa: E402
-from connexion.exceptions import ProblemException  # noqa: E402
 from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from connexion.security import ApiKeySecurityHandler  # noqa: E402
-from starlette.exceptions import HTTPException  # noqa: E402
 from starlette.middleware.cors import CORSMiddleware  # noqa: E402
 from starlette.types import Receive, Scope, Send  # noqa: E402
 
@@ -36,7 +34,6 @@ from groupkit.handlers import OPERATIONS  # noqa: E402
 from . import contract, problems  # noqa: E402
 from . import world as worlds  # noqa: E402
 from .control import PREFIX, Control  # noqa: E402
-from .errors import GroupkitError  # noqa: E402
 from .guard import DEFAULT_MAX_BODY, BodyGuard  # noqa: E402
 from .journal import Journal, JournalMiddleware  # noqa: E402
 from .store import Store  # noqa: E402
@@ -93,15 +90,14 @@ class MockApp:
             base_path="",
             swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         )
-        http_errors = problems.HttpErrors(contract.path_methods(document))
-        self.connexion.add_error_handler(GroupkitError, problems.domain_error)
-        self.connexion.add_error_handler(ProblemException, http_errors)
-        self.connexion.add_error_handler(HTTPException, http_errors)
-        self.connexion.add_error_handler(Exception, problems.unexpected)
+        self.problems = problems.Problems.of(document)  # every error, from every source, renders here
+        self.problems.register(self.connexion)
         self.initial_world = initial_world
         self.seed = seed
-        self.control = Control(store, self.reset, self.journal, control_from_anywhere)
-        self._api = JournalMiddleware(BodyGuard(self.connexion, max_body), self.journal, PREFIX)
+        self.control = Control(store, self.reset, self.journal, control_from_anywhere, self.problems)
+        self._api = JournalMiddleware(
+            BodyGuard(self.connexion, self.problems, max_body), self.journal, PREFIX
+        )
         self._entry: Any = self._dispatch
         if cors_origins:
             self._entry = CORSMiddleware(
@@ -141,17 +137,14 @@ def create_app(
     contract_path: Path | str = contract.CONTRACT_PATH,
     cors_origins: tuple[str, ...] = ("*",),
 ) -> MockApp:
-    """A fresh mock holding `world` (a built-in name, a file path, or a world dict, checked first)."""
-    if isinstance(world, str):
-        world = worlds.load(world)
-    else:
-        errors = worlds.problems(world)
-        if errors:
-            raise ValueError("not a valid world:\n  " + "\n  ".join(errors))
-    store = Store.from_world(world, rng=random.Random(seed))
+    """A fresh mock holding `world` (a built-in name, a file path, or a world dict); a broken world is
+    refused with `groupkit.world.InvalidWorld`, which names each problem."""
+    source = world if isinstance(world, str) else None
+    data = worlds.read(world) if isinstance(world, str) else world
+    store = Store(worlds.build(data, source), rng=random.Random(seed))  # InvalidWorld names each problem
     return MockApp(
         store,
-        world,
+        data,
         validate_responses=validate_responses,
         journal_size=journal_size,
         control_from_anywhere=control_from_anywhere,

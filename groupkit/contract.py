@@ -1,4 +1,5 @@
-"""Finding, loading, linting and schema-validating against the contract (`openapi.yaml`).
+"""Finding, loading, linting and schema-validating against the contract (`openapi.yaml`), and reading the
+tables it holds as data: each path's methods, each operation's id, and which status goes with each error code.
 
 The contract ships inside the package (a symlink to the repository's top-level `openapi.yaml` in a
 checkout, a copy in a wheel), so every entry point finds the same file.
@@ -6,7 +7,7 @@ checkout, a copy in a wheel), so every entry point finds the same file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,6 +21,9 @@ from openapi_spec_validator import OpenAPIV30SpecValidator
 
 CONTRACT_PATH = Path(str(resources.files("groupkit").joinpath("openapi.yaml")))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ERROR_CODE = "/components/schemas/Error/properties/code"
+STATUS_OF_CODE = "x-status-of-code"
+GENERAL_CODE = "x-general-code"
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,9 @@ def default() -> dict[str, Any]:
 
 
 def lint(path: Path | str) -> list[Problem]:
-    """Every problem of a contract file: YAML syntax, OpenAPI 3.0 validity, and examples that break
-    their own schemas. An empty list means the contract is valid."""
+    """Every problem of a contract file: YAML syntax, OpenAPI 3.0 validity, examples that break their own
+    schemas, and an error table (when it has one) that disagrees with the contract. An empty list means the
+    contract is valid."""
     try:
         document = load(path)
     except (OSError, yaml.YAMLError, ValueError) as error:
@@ -60,6 +65,8 @@ def lint(path: Path | str) -> list[Problem]:
     ]
     if not problems:
         problems.extend(example_problems(document))
+        if STATUS_OF_CODE in _error_code(document):
+            problems.extend(error_table_problems(document))
     return problems
 
 
@@ -151,4 +158,99 @@ def operations(document: dict[str, Any]) -> dict[tuple[str, str], str]:
     }
 
 
-__all__ = ["CONTRACT_PATH", "Problem", "ValidationError", "component", "lint", "load"]
+@dataclass(frozen=True)
+class ErrorTable:
+    """Which HTTP status goes with each `Error.code` (the contract's `x-status-of-code`), and each status's
+    general code: its only code, or the one `x-general-code` names where several codes share the status."""
+
+    status_of_code: Mapping[str, int]
+    general_code: Mapping[int, str]
+
+    def codes_of(self, status: int) -> frozenset[str]:
+        return frozenset(code for code, paired in self.status_of_code.items() if paired == status)
+
+
+def error_table(document: dict[str, Any]) -> ErrorTable:
+    """The contract's error table; ValueError if it has none or it disagrees with the contract."""
+    problems = error_table_problems(document)
+    if problems:
+        raise ValueError("the contract's error table is unusable: " + "; ".join(map(str, problems)))
+    node = _error_code(document)
+    status_of_code = {str(code): int(status) for code, status in node[STATUS_OF_CODE].items()}
+    general = {status: code for code, status in status_of_code.items()}  # right for single-code statuses
+    general.update({int(status): str(code) for status, code in node.get(GENERAL_CODE, {}).items()})
+    return ErrorTable(status_of_code, general)
+
+
+def error_table_problems(document: dict[str, Any]) -> list[Problem]:
+    """What is wrong with the error table: it must pair every `Error.code` enum value (and nothing else)
+    with an HTTP error status, name a general code for each status that several codes share, and give a
+    code to every error status an operation documents."""
+    node = _error_code(document)
+    table, general = node.get(STATUS_OF_CODE), node.get(GENERAL_CODE, {})
+    where, where_general = f"{ERROR_CODE}/{STATUS_OF_CODE}", f"{ERROR_CODE}/{GENERAL_CODE}"
+    if not isinstance(table, dict) or not isinstance(general, dict):
+        return [Problem(ERROR_CODE, f"needs {STATUS_OF_CODE}, a mapping of each code to its status")]
+    problems = []
+    enum = node.get("enum", [])
+    for code in enum:
+        if code not in table:
+            problems.append(Problem(where, f"{code!r} (in the enum) has no status"))
+    codes_of: dict[int, set[str]] = {}
+    for code, status in table.items():
+        if code not in enum:
+            problems.append(Problem(f"{where}/{code}", "is not in the enum"))
+        if not _is_error_status(status):
+            problems.append(Problem(f"{where}/{code}", f"{status!r} is not an HTTP error status"))
+        else:
+            codes_of.setdefault(int(status), set()).add(str(code))
+    for status, codes in sorted(codes_of.items()):
+        chosen = general.get(str(status), general.get(status))
+        if len(codes) > 1 and chosen not in codes:
+            problems.append(
+                Problem(where_general, f"{status} has codes {sorted(codes)}; name the general one")
+            )
+    for status, code in general.items():
+        if code not in codes_of.get(int(status) if _is_error_status(status) else 0, set()):
+            problems.append(Problem(f"{where_general}/{status}", f"{code!r} is not a code of {status}"))
+    uncoded: dict[int, list[str]] = {}
+    for operation, statuses in _documented_error_statuses(document).items():
+        for status in statuses - set(codes_of):
+            uncoded.setdefault(status, []).append(operation)
+    for status, operations in sorted(uncoded.items()):
+        problems.append(Problem(where, f"no code for {status}, which {', '.join(operations)} document"))
+    return problems
+
+
+def _error_code(document: dict[str, Any]) -> dict[str, Any]:
+    error = document.get("components", {}).get("schemas", {}).get("Error", {})
+    code = error.get("properties", {}).get("code", {}) if isinstance(error, dict) else {}
+    return code if isinstance(code, dict) else {}
+
+
+def _is_error_status(status: Any) -> bool:
+    return str(status).isdigit() and 400 <= int(status) <= 599
+
+
+def _documented_error_statuses(document: dict[str, Any]) -> dict[str, set[int]]:
+    """ "METHOD path" -> the error statuses its responses document (ranges such as 4XX and `default` aside)."""
+    return {
+        f"{method.upper()} {path}": {
+            int(key) for key in item[method].get("responses", {}) if _is_error_status(key)
+        }
+        for path, item in document.get("paths", {}).items()
+        for method in HTTP_METHODS
+        if method in item
+    }
+
+
+__all__ = [
+    "CONTRACT_PATH",
+    "ErrorTable",
+    "Problem",
+    "ValidationError",
+    "component",
+    "error_table",
+    "lint",
+    "load",
+]

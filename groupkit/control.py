@@ -21,23 +21,25 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from . import world as worlds
-from .guard import send_error
 from .journal import Journal
+from .problems import Problems, method_not_allowed
 from .store import Store
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"message": message, "code": code}, status_code=status)
-
-
 class Control:
     def __init__(
-        self, store: Store, reset: Callable[[], None], journal: Journal, from_anywhere: bool
+        self,
+        store: Store,
+        reset: Callable[[], None],
+        journal: Journal,
+        from_anywhere: bool,
+        problems: Problems,
     ) -> None:
         self.store = store
+        self.problems = problems
         self._reset = reset
         self.journal = journal
         self.from_anywhere = from_anywhere
@@ -50,18 +52,38 @@ class Control:
                 Route(f"{PREFIX}/state", self.import_state, methods=["PUT"]),
                 Route(f"{PREFIX}/journal", self.read_journal, methods=["GET"]),
                 Route(f"{PREFIX}/journal", self.clear_journal, methods=["DELETE"]),
-            ]
+            ],
+            default=self._not_found,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         if not self.from_anywhere and (client is None or client[0] not in LOOPBACK):
-            await send_error(send, 403, "FORBIDDEN", "The control API answers loopback clients only")
+            await self.problems.send(send, 403, "The control API answers loopback clients only")
+            return
+        allowed = self._methods(scope["path"])
+        if scope["type"] == "http" and allowed and scope["method"] not in allowed:
+            # starlette's answer would be text/plain and name only one route's methods
+            message, headers = method_not_allowed(scope["method"], scope["path"], allowed)
+            await self.problems.send(send, 405, message, headers)
             return
         await self.router(scope, receive, send)
 
+    def _methods(self, path: str) -> tuple[str, ...]:
+        """Every method the control API serves at `path` (HEAD with GET, as starlette serves it)."""
+        methods = {
+            method
+            for route in self.router.routes
+            if isinstance(route, Route) and route.path == path
+            for method in route.methods or ()
+        }
+        return tuple(sorted(methods))
+
+    async def _not_found(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        await self.problems.send(send, 404, f"No control API endpoint at {scope['path']}")
+
     def _counts(self) -> dict[str, int]:
-        return {"users": len(self.store.users), "groups": len(self.store.groups)}
+        return self.store.counts()
 
     async def health(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok", **self._counts()})
@@ -83,18 +105,13 @@ class Control:
         try:
             data = json.loads(await request.body())
         except ValueError as error:
-            return _error(400, "BAD_REQUEST", f"The body is not JSON: {error}")
-        problems = worlds.problems(data)
-        if problems:
-            return JSONResponse(
-                {
-                    "message": "Not a valid world; the state is unchanged",
-                    "code": "BAD_REQUEST",
-                    "details": problems,
-                },
-                status_code=400,
+            return self.problems.starlette_response(400, f"The body is not JSON: {error}")
+        try:
+            self.store.replace(data)  # checked and built in one pass; the state is swapped only if sound
+        except worlds.InvalidWorld as invalid:
+            return self.problems.starlette_response(
+                400, "Not a valid world; the state is unchanged", invalid.problems
             )
-        self.store.replace(data)
         return JSONResponse({"status": "imported", **self._counts()})
 
     async def read_journal(self, request: Request) -> Response:

@@ -9,16 +9,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import MEDIA_TYPE, error_body
+from .problems import Problems
 
 DEFAULT_MAX_BODY = 64 * 1024
-
-
-async def send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = error_body(code, message)
-    headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
@@ -36,8 +29,12 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    """Refuses, with the errors `problems` renders, a body over `max_body` bytes (413) or a JSON body that is
+    not UTF-8 (400); passes every other request on to `app` with its body replayed."""
+
+    def __init__(self, app: ASGIApp, problems: Problems, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.app = app
+        self.problems = problems
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,7 +48,7 @@ class BodyGuard:
             return
         too_large = f"Request body is larger than {self.max_body} bytes"
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await send_error(send, 413, "PAYLOAD_TOO_LARGE", too_large)
+            await self.problems.send(send, 413, too_large)
             return
         chunks: list[bytes] = []
         size = 0
@@ -62,7 +59,7 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await send_error(send, 413, "PAYLOAD_TOO_LARGE", too_large)
+                await self.problems.send(send, 413, too_large)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -73,6 +70,6 @@ class BodyGuard:
                 body.decode("utf-8")
             except UnicodeDecodeError as error:
                 message_text = f"Request body is not valid UTF-8 (byte {error.start})"
-                await send_error(send, 400, "BAD_REQUEST", message_text)
+                await self.problems.send(send, 400, message_text)
                 return
         await self.app(scope, replaying(body, receive), send)

@@ -14,7 +14,7 @@ import base64
 import binascii
 import zlib
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -28,11 +28,10 @@ MAX_LIMIT = 100
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of a list; `next_token` continues after it (None on the last page)."""
+
     items: list[T]
     next_token: str | None
-
-    def to_json(self) -> dict[str, object]:
-        return {"items": self.items, "nextToken": self.next_token}
 
 
 def _tag(scope: str) -> str:
@@ -80,6 +79,12 @@ class OrderedIndex(Generic[T]):
         insort(self._seqs, seq)
         self._items[seq] = item
 
+    def replace(self, seq: int, item: T) -> None:
+        """Put another item under a number in use (a changed record keeps its place)."""
+        if seq not in self._items:
+            raise KeyError(seq)
+        self._items[seq] = item
+
     def remove(self, seq: int) -> None:
         del self._items[seq]
         del self._seqs[bisect_left(self._seqs, seq)]
@@ -94,12 +99,12 @@ class OrderedIndex(Generic[T]):
         return paginate(self._seqs, self._items.__getitem__, scope, limit, token)
 
 
-def paginate(seqs: list[int], get: object, scope: str, limit: int, token: str | None) -> Page[T]:
+def paginate(seqs: list[int], get: Callable[[int], T], scope: str, limit: int, token: str | None) -> Page[T]:
     """One page of `seqs` (sorted ascending); `get(seq)` returns the item stored under a number."""
     after = decode_token(scope, token)
     start = bisect_right(seqs, after)
     chosen = seqs[start : start + limit]
-    items = [get(seq) for seq in chosen]  # type: ignore[operator]
+    items = [get(seq) for seq in chosen]
     more = start + limit < len(seqs)
     return Page(items, encode_token(scope, chosen[-1]) if more and chosen else None)
 

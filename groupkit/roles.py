@@ -32,15 +32,6 @@ class Role:
     def allows(self, permission: str) -> bool:
         return permission in self.permissions
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "permissions": list(self.permissions),
-            "removable": False,
-        }
-
 
 SUBSCRIBER = Role(
     "subscriber",

@@ -2,7 +2,7 @@
 
 `OPERATIONS` is the routing table `groupkit.app` binds to a store; a test checks it covers the contract.
 Each handler takes the store, the caller's user id (`user`, from the security check) and the validated
-parameters, calls one store method and returns the JSON body.
+parameters, calls one store method and turns its domain answer into the JSON body (`groupkit.wire`).
 """
 
 from __future__ import annotations

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from groupkit.model import JSON
+from groupkit import wire
 from groupkit.store import Store
+from groupkit.wire import JSON
 
 
 async def create_api_key(store: Store, user: str, body: JSON) -> JSON:
-    return store.create_api_key(user, body)
+    key = store.create_api_key(user, body["groupId"], body["type"], body["name"], body["token"])
+    return wire.api_key(key)
 
 
 async def update_api_key(store: Store, user: str, body: JSON) -> JSON:
-    return store.update_api_key(user, body)
+    changes = {"name": body.get("name"), "token": body.get("token")}
+    return wire.api_key(store.update_api_key(user, body["groupId"], body["type"], **changes))
 
 
 async def delete_api_key(store: Store, user: str, group_id: str, type_: str) -> JSON:
     store.delete_api_key(user, group_id, type_)
-    return {"message": "API key deleted"}
+    return wire.message(wire.KEY_DELETED)

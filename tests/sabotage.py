@@ -19,18 +19,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connexion.security import ApiKeySecurityHandler
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import groupkit.app as mock_app
-from groupkit import roles
+from groupkit import groups, roles
 from groupkit.app import MockApp, create_app
 from groupkit.errors import BadRequest, NotFound
 from groupkit.guard import replaying
-from groupkit.model import JSON
+from groupkit.model import GroupChanges, GroupView
 from groupkit.pagination import Page, decode_token, encode_token
 from groupkit.store import Store
 
@@ -171,8 +171,8 @@ def operation(method: str, path: str) -> Callable[[str, str], bool]:
 
 # Every list the store serves, with the scope its nextTokens are issued for. The list methods take the
 # caller first (except `list_roles`), then the group (for group lists), then `limit` and `token`.
-ListCall = Callable[[int, str | None], Page[JSON]]
-Pager = Callable[[ListCall, str, int, str | None], Page[JSON]]
+ListCall = Callable[[int, str | None], Page[Any]]
+Pager = Callable[[ListCall, str, int, str | None], Page[Any]]
 
 
 def sabotage_lists(store: Store, pager: Pager) -> None:
@@ -180,34 +180,43 @@ def sabotage_lists(store: Store, pager: Pager) -> None:
     correct list."""
 
     @override(store, "list_user_groups")
-    def _(original: Any, user_id: str, limit: int, token: str | None) -> Page[JSON]:
+    def _(original: Any, user_id: str, limit: int, token: str | None) -> Page[Any]:
         return pager(lambda n, t: original(user_id, n, t), "user-groups", limit, token)
 
     @override(store, "list_group_devices")
-    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[JSON]:
+    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[Any]:
         return pager(lambda n, t: original(user_id, group_id, n, t), f"devices:{group_id}", limit, token)
 
     @override(store, "list_group_users")
-    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[JSON]:
+    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[Any]:
         return pager(lambda n, t: original(user_id, group_id, n, t), f"users:{group_id}", limit, token)
 
     @override(store, "list_roles")
-    def _(original: Any, limit: int, token: str | None) -> Page[JSON]:
+    def _(original: Any, limit: int, token: str | None) -> Page[Any]:
         return pager(original, "roles", limit, token)
 
 
-def sabotage_groups(store: Store, change: Callable[[JSON], JSON], *, read_only: bool = False) -> None:
-    """Pass every Group the store serialises through `change` (only `GET /group`'s if `read_only`)."""
+def sabotage_groups(
+    store: Store, change: Callable[[GroupView], GroupView], *, read_only: bool = False
+) -> None:
+    """Pass every Group the store answers through `change` (only `GET /group`'s if `read_only`)."""
 
     @override(store, "get_group")
-    def _(original: Any, user_id: str, group_id: str) -> JSON:
+    def _(original: Any, user_id: str, group_id: str) -> GroupView:
         return change(original(user_id, group_id))
 
     if not read_only:
 
-        @override(store, "_group_json")  # list_user_groups, create_group and update_group use it
-        def _(original: Any, user_id: str, group: Any) -> JSON:
-            return change(original(user_id, group))
+        @override(store, "list_user_groups")
+        def _(original: Any, user_id: str, limit: int, token: str | None) -> Page[GroupView]:
+            page = original(user_id, limit, token)
+            return Page([change(view) for view in page.items], page.next_token)
+
+        for name in ("create_group", "update_group"):
+
+            @override(store, name)
+            def _(original: Any, *args: Any, **kwargs: Any) -> GroupView:
+                return change(original(*args, **kwargs))
 
 
 # --------------------------------------------------------------------------------------- the variants
@@ -215,19 +224,24 @@ def sabotage_groups(store: Store, change: Callable[[JSON], JSON], *, read_only: 
 
 def missing_required_field() -> ASGIApp:
     app = fresh_mock()
-    sabotage_groups(app.store, lambda g: {k: v for k, v in g.items() if k != "userId"}, read_only=True)
+    # The wire leaves out what is unset: a view without its viewer is a Group without `userId`.
+    sabotage_groups(app.store, lambda view: replace(view, viewer_id=None), read_only=True)
     return app
 
 
 def wrong_type() -> ASGIApp:
     app = fresh_mock()
-    sabotage_groups(app.store, lambda g: {**g, "numberOfDevices": str(g["numberOfDevices"])})
+    sabotage_groups(app.store, lambda view: replace(view, device_count=str(view.device_count)))
     return app
 
 
 def wrong_date_format() -> ASGIApp:
     app = fresh_mock()
-    sabotage_groups(app.store, lambda g: {**g, "createdAt": g["createdAt"] + "T00:00:00Z"})
+
+    def date_time(view: GroupView) -> GroupView:
+        return replace(view, group=replace(view.group, created_at=view.group.created_at + "T00:00:00Z"))
+
+    sabotage_groups(app.store, date_time)
     return app
 
 
@@ -286,22 +300,22 @@ def cross_group_leak() -> ASGIApp:
     store = app.store
 
     def any_group(user_id: str, group_id: str) -> tuple[Any, roles.Role]:
-        group = store.groups.get(group_id)
+        group = store._state.group(group_id)
         if group is None:
             raise NotFound("Group not found")
-        return group, store.effective_role(user_id, group) or roles.VIEWER
+        return group, store.effective_role(user_id, group_id) or roles.VIEWER
 
     @override(store, "get_group")
-    def _(original: Any, user_id: str, group_id: str) -> JSON:
+    def _(original: Any, user_id: str, group_id: str) -> GroupView:
         with store.lock:
             group, role = any_group(user_id, group_id)
-            return group.to_json(user_id, role)
+            return groups.view(store._state, user_id, group, role)
 
     @override(store, "list_group_devices")
-    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[JSON]:
+    def _(original: Any, user_id: str, group_id: str, limit: int, token: str | None) -> Page[Any]:
         with store.lock:
             group, _ = any_group(user_id, group_id)
-            return group.devices.page(f"devices:{group.id}", limit, token)
+            return store._state.page_devices(group.id, limit, token)
 
     return app
 
@@ -323,39 +337,32 @@ def update_lost() -> ASGIApp:
     """`PUT /group` answers the merged group but the write is never committed (rolled back)."""
     app = fresh_mock()
     store = app.store
-    fields = ("name", "description", "parent", "owner_id", "tags", "default_role", "updated_at", "updated_by")
 
     @override(store, "update_group")
-    def _(original: Any, user_id: str, changes: JSON) -> JSON:
+    def _(original: Any, user_id: str, group_id: str, changes: GroupChanges) -> GroupView:
         with store.lock:
-            group = store.groups.get(changes.get("groupId", ""))
-            if group is None:
-                return original(user_id, changes)
-            saved = {name: getattr(group, name) for name in fields}
-            children = {gid: set(g.children) for gid, g in store.groups.items()}
-            answer = original(user_id, changes)
-            for name, value in saved.items():
-                setattr(group, name, value)
-            for gid, kids in children.items():
-                store.groups[gid].children = kids
+            saved = store._state.group(group_id)
+            answer = original(user_id, group_id, changes)
+            if saved is not None:
+                store._state.put_group(saved)  # the old record back, under its old parent
             return answer
 
     return app
 
 
 def member_not_removed() -> ASGIApp:
-    """`DELETE /group/user` answers 200 but the membership is put back (the delete is never committed)."""
+    """`DELETE /group/user` answers 200 but the membership is put back (last in the list)."""
     app = fresh_mock()
     store = app.store
 
     @override(store, "remove_member")
-    def _(original: Any, user_id: str, group_id: str, member_id: str | None) -> str:
+    def _(original: Any, user_id: str, group_id: str, member_id: str | None) -> Any:
         with store.lock:
             target = user_id if member_id is None else member_id
-            membership = store._memberships_of.get(target, {}).get(group_id)
-            message = original(user_id, group_id, member_id)
-            store._restore_membership(store.groups[group_id], membership)
-            return message
+            membership = store._state.membership(target, group_id)
+            removal = original(user_id, group_id, member_id)
+            store._state.add_membership(group_id, target, membership.role_id)
+            return removal
 
     return app
 
@@ -366,11 +373,10 @@ def invite_not_listed() -> ASGIApp:
     store = app.store
 
     @override(store, "invite")
-    def _(original: Any, user_id: str, group_id: str, email: str, role_id: str) -> JSON:
+    def _(original: Any, user_id: str, group_id: str, email: str, role_id: str) -> Any:
         with store.lock:
             relation = original(user_id, group_id, email, role_id)
-            group = store.groups[group_id]
-            store._remove_membership(group, store._memberships_of[relation["userId"]][group_id])
+            store._state.remove_membership(store._state.membership(relation.user_id, group_id))
             return relation
 
     return app
@@ -382,12 +388,11 @@ def role_change_lost() -> ASGIApp:
     store = app.store
 
     @override(store, "update_member")
-    def _(original: Any, user_id: str, group_id: str, member_id: str, role_id: str) -> JSON:
+    def _(original: Any, user_id: str, group_id: str, member_id: str, role_id: str) -> Any:
         with store.lock:
-            membership = store._memberships_of.get(member_id, {}).get(group_id)
-            before = membership.role_id if membership is not None else None
+            before = store._state.membership(member_id, group_id)
             relation = original(user_id, group_id, member_id, role_id)
-            membership.role_id = before
+            store._state.put_membership(before)  # the old record, with the old role
             return relation
 
     return app
@@ -399,10 +404,10 @@ def key_not_stored() -> ASGIApp:
     store = app.store
 
     @override(store, "create_api_key")
-    def _(original: Any, user_id: str, body: JSON) -> JSON:
+    def _(original: Any, user_id: str, group_id: str, key_type: str, name: str, token: str) -> Any:
         with store.lock:
-            key = original(user_id, body)
-            del store.groups[key["groupId"]].api_keys[key["type"].lower()]
+            key = original(user_id, group_id, key_type, name, token)
+            store._state.delete_api_key(key.group_id, key.type)
             return key
 
     return app
@@ -414,14 +419,15 @@ def created_group_unreadable() -> ASGIApp:
     store = app.store
 
     @override(store, "create_group")
-    def _(original: Any, user_id: str, fields: JSON, parent_id: str | None = None) -> JSON:
+    def _(original: Any, user_id: str, **fields: Any) -> GroupView:
         with store.lock:
-            created = original(user_id, fields, parent_id)
-            group = store.groups.pop(created["id"])
-            for membership in list(group.members):
-                del store._memberships_of[membership.user_id][group.id]
+            created = original(user_id, **fields)
+            state = store._state  # groups are never deleted, so this reaches into the state's own dicts
+            group = state._groups.pop(created.group.id)
+            for membership in list(state.members(group.id)):
+                state.remove_membership(membership)
             if group.parent is not None:
-                store.groups[group.parent].children.discard(group.id)
+                state._children[group.parent].discard(group.id)
             return created
 
     return app
@@ -431,7 +437,7 @@ def pagination_repeats() -> ASGIApp:
     """The cursor is read as inclusive: each next page starts again with the previous page's last item."""
     app = fresh_mock()
 
-    def inclusive(call: ListCall, scope: str, limit: int, token: str | None) -> Page[JSON]:
+    def inclusive(call: ListCall, scope: str, limit: int, token: str | None) -> Page[Any]:
         if token:
             after = decode_token(scope, token)
             token = encode_token(scope, after - 1) if after > 0 else None
@@ -445,7 +451,7 @@ def pagination_drops() -> ASGIApp:
     """Off by one the other way: each next page skips the first item after the cursor."""
     app = fresh_mock()
 
-    def skipping(call: ListCall, scope: str, limit: int, token: str | None) -> Page[JSON]:
+    def skipping(call: ListCall, scope: str, limit: int, token: str | None) -> Page[Any]:
         if token:
             skipped = call(1, token)
             if skipped.next_token is None:
@@ -462,7 +468,7 @@ def next_token_never_ends() -> ASGIApp:
     app = fresh_mock()
     beyond = 10**6  # above every sequence number the default world and a kit run reach
 
-    def endless(call: ListCall, scope: str, limit: int, token: str | None) -> Page[JSON]:
+    def endless(call: ListCall, scope: str, limit: int, token: str | None) -> Page[Any]:
         page = call(limit, token)
         if page.next_token is not None:
             return page
@@ -477,7 +483,7 @@ def bad_next_token_accepted() -> ASGIApp:
     """A nextToken the server never issued is not refused: the list silently starts over."""
     app = fresh_mock()
 
-    def forgiving(call: ListCall, scope: str, limit: int, token: str | None) -> Page[JSON]:
+    def forgiving(call: ListCall, scope: str, limit: int, token: str | None) -> Page[Any]:
         try:
             return call(limit, token)
         except BadRequest as error:
@@ -513,10 +519,10 @@ def rejects_valid_body() -> ASGIApp:
     app = fresh_mock()
 
     @override(app.store, "create_group")
-    def _(original: Any, user_id: str, fields: JSON, parent_id: str | None = None) -> JSON:
-        if "tags" in fields:
+    def _(original: Any, user_id: str, **fields: Any) -> GroupView:
+        if fields.get("tags") is not None:  # the handler passes None when the body has no `tags`
             raise BadRequest("Unknown field: tags")
-        return original(user_id, fields, parent_id)
+        return original(user_id, **fields)
 
     return app
 
@@ -527,11 +533,11 @@ def server_error_on_input() -> ASGIApp:
     app = fresh_mock()
 
     @override(app.store, "update_group")
-    def _(original: Any, user_id: str, changes: JSON) -> JSON:
-        name = changes.get("name")
+    def _(original: Any, user_id: str, group_id: str, changes: GroupChanges) -> GroupView:
+        name = changes.name
         if isinstance(name, str) and "'" in name:
             raise RuntimeError(f'syntax error at or near "{name.split(chr(39), 1)[1][:10]}"')
-        return original(user_id, changes)
+        return original(user_id, group_id, changes)
 
     return app
 
@@ -542,11 +548,11 @@ def server_error_on_non_latin1() -> ASGIApp:
     app = fresh_mock()
 
     @override(app.store, "update_group")
-    def _(original: Any, user_id: str, changes: JSON) -> JSON:
-        name = changes.get("name")
+    def _(original: Any, user_id: str, group_id: str, changes: GroupChanges) -> GroupView:
+        name = changes.name
         if isinstance(name, str):
             name.encode("latin-1")
-        return original(user_id, changes)
+        return original(user_id, group_id, changes)
 
     return app
 

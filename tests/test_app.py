@@ -3,13 +3,12 @@ contract's Error body, and the body guard."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 import pytest
 
-from groupkit import contract, errors, problems
+from groupkit import contract
 from groupkit.app import create_app
 
 from .conftest import DEFAULT_WORLD, auth, group_id, serve
@@ -174,46 +173,6 @@ def test_wrong_method_gets_405_with_the_full_allow_list(
     assert set(response.headers["allow"].split(", ")) == set(methods)
 
 
-@pytest.mark.parametrize(
-    "error, status",
-    [
-        pytest.param(errors.BadRequest("x"), 400, id="BadRequest"),
-        pytest.param(errors.BadRequest("x", code="INVALID_NEXT_TOKEN"), 400, id="InvalidNextToken"),
-        pytest.param(errors.NotFound("x"), 404, id="NotFound"),
-        pytest.param(errors.Forbidden("x"), 403, id="Forbidden"),
-        pytest.param(errors.Conflict("x"), 409, id="Conflict"),
-    ],
-)
-def test_every_domain_error_is_mapped(error: errors.GroupkitError, status: int) -> None:
-    response = problems.domain_error(None, error)  # type: ignore[arg-type]
-    assert response.status_code == status
-    body = httpx.Response(200, content=response.body).json()
-    assert list(ERROR.iter_errors(body)) == [] and body["code"] == error.code
-
-
-def test_every_error_class_has_a_mapping_row() -> None:
-    classes = {
-        cls
-        for cls in vars(errors).values()
-        if isinstance(cls, type) and issubclass(cls, errors.GroupkitError)
-    }
-    assert {cls.code for cls in classes} <= set(problems.STATUS_OF_CODE)
-    code = contract.default()["components"]["schemas"]["Error"]["properties"]["code"]
-    assert set(problems.STATUS_OF_CODE) == set(code["enum"])
-    # The contract documents which status goes with each code; the mock and the kit follow it.
-    documented = {
-        name: int(status)
-        for names, status in re.findall(r"((?:[A-Z_]+(?: or )?)+) with (\d{3})", code["description"])
-        for name in names.split(" or ")
-    }
-    assert documented == problems.STATUS_OF_CODE
-    from groupkit.conformance.error_bodies import CODES_OF_STATUS, SERVER_ERROR_CODES
-
-    kit = {name: status for status, names in CODES_OF_STATUS.items() for name in names}
-    kit.update(dict.fromkeys(SERVER_ERROR_CODES, 500))
-    assert kit == documented
-
-
 def test_response_validation_is_on_and_can_be_turned_off() -> None:
     """A handler answering outside the contract is caught by connexion's response validation (500), which
     the test suite relies on; with validation off the same answer goes out unchanged."""
@@ -238,3 +197,48 @@ def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
     assert "swagger" in client.get("/ui/").text.lower()
     served = client.get("/openapi.json").json()
     assert set(served["paths"]) == set(contract.default()["paths"])
+
+
+@pytest.mark.parametrize(
+    "coroutine, expected",
+    [
+        pytest.param(True, "event loop", id="async-handler"),
+        pytest.param(False, "thread pool", id="sync-handler"),
+    ],
+)
+def test_connexion_calls_async_handlers_on_the_event_loop(coroutine: bool, expected: str) -> None:
+    """What groupkit/store.py's note on concurrency rests on: connexion awaits our `async def` handlers
+    (bound with functools.partial) on the event loop, and sends only a plain function to its thread pool."""
+    import asyncio
+    import threading
+
+    from groupkit.handlers import OPERATIONS
+
+    original = OPERATIONS["listRoles"]
+
+    def plain(store: Any, user: str, limit: int = 20, next_token: str | None = None) -> Any:
+        return asyncio.run(original(store, user, limit, next_token))
+
+    if not coroutine:
+        OPERATIONS["listRoles"] = plain
+    try:
+        app = create_app()
+    finally:
+        OPERATIONS["listRoles"] = original
+    seen: list[str] = []
+    list_roles = app.store.list_roles
+    loop_thread = threading.get_ident()  # asyncio.run below runs the event loop in this thread
+
+    def spy(limit: int, token: str | None) -> Any:
+        seen.append("event loop" if threading.get_ident() == loop_thread else "thread pool")
+        return list_roles(limit, token)
+
+    app.store.list_roles = spy  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+            return await http.get("/group/roles", headers=auth("dan"))
+
+    assert asyncio.run(call()).status_code == 200
+    assert seen == [expected]

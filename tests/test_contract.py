@@ -297,3 +297,79 @@ def test_links_name_real_operations_and_parameters() -> None:
                     fields = CONTRACT["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
                     assert set(link["requestBody"]) <= set(fields), link
     assert count >= 15
+
+
+# ------------------------------------------------------------------------------- the error table
+
+
+def _error_code(document: dict[str, Any]) -> dict[str, Any]:
+    code: dict[str, Any] = document["components"]["schemas"]["Error"]["properties"]["code"]
+    return code
+
+
+def test_the_error_table_pairs_every_code_and_every_documented_error_status() -> None:
+    assert contract.error_table_problems(CONTRACT) == []
+    table = contract.error_table(CONTRACT)
+    assert set(table.status_of_code) == set(_error_code(CONTRACT)["enum"])
+    documented = {
+        int(status)
+        for item in CONTRACT["paths"].values()
+        for operation in item.values()
+        for status in operation["responses"]
+        if int(status) >= 400
+    }
+    assert documented == {400, 401, 403, 404, 409, 413, 415}  # the parse above read real statuses
+    assert documented <= set(table.general_code)
+    # Where two codes share a status, the general one is named, not guessed from the order.
+    assert table.codes_of(400) == {"BAD_REQUEST", "INVALID_NEXT_TOKEN"}
+    assert table.general_code[400] == "BAD_REQUEST"
+    assert table.general_code[404] == "NOT_FOUND" and table.status_of_code["INTERNAL_ERROR"] == 500
+
+
+def test_the_code_description_points_at_the_table_instead_of_copying_it() -> None:
+    description = _error_code(CONTRACT)["description"]
+    assert "x-status-of-code" in description
+    assert not any(code in description for code in _error_code(CONTRACT)["enum"])
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        pytest.param(
+            lambda c: c["x-status-of-code"].pop("CONFLICT"),
+            "'CONFLICT' (in the enum) has no status",
+            id="code-unpaired",
+        ),
+        pytest.param(
+            lambda c: c["x-status-of-code"].update(GONE=410),
+            "x-status-of-code/GONE: is not in the enum",
+            id="code-not-in-enum",
+        ),
+        pytest.param(
+            lambda c: c["x-status-of-code"].update(CONFLICT=200),
+            "200 is not an HTTP error status",
+            id="not-an-error-status",
+        ),
+        pytest.param(lambda c: c.pop("x-general-code"), "400 has codes", id="general-code-missing"),
+        pytest.param(
+            lambda c: c["x-general-code"].update({"400": "NOT_FOUND"}),
+            "'NOT_FOUND' is not a code of 400",
+            id="general-code-foreign",
+        ),
+        pytest.param(
+            lambda c: c["x-status-of-code"].update(CONFLICT=422),
+            "no code for 409, which PUT /group",
+            id="documented-status-uncoded",
+        ),
+        pytest.param(lambda c: c.pop("x-status-of-code"), "needs x-status-of-code", id="no-table"),
+    ],
+)
+def test_a_broken_error_table_is_caught(change: Any, expected: str, tmp_path: Path) -> None:
+    broken = _mutated(lambda d: change(_error_code(d)))
+    problems = contract.error_table_problems(broken)
+    assert any(expected in str(problem) for problem in problems), problems
+    with pytest.raises(ValueError, match="error table is unusable"):
+        contract.error_table(broken)
+    if "x-status-of-code" in _error_code(broken):  # lint judges a table when the contract has one
+        (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+        assert any(expected in str(problem) for problem in contract.lint(tmp_path / "broken.yaml"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections import Counter
 from pathlib import Path
@@ -51,7 +52,8 @@ def test_a_world_file_can_be_loaded(tmp_path: Path) -> None:
     path = tmp_path / "mine.json"
     path.write_text((ROOT / "fixtures" / "empty.json").read_text())
     app = create_app(str(path))
-    assert app.store.users == {} and app.store.groups == {}
+    assert app.store.counts() == {"users": 0, "groups": 0}
+    assert app.store.export() == json.loads(path.read_text("utf-8"))
 
 
 def test_a_broken_world_file_is_refused_with_the_item_named(tmp_path: Path) -> None:

@@ -180,6 +180,17 @@ def test_ordered_index_remove_and_insert_back(removed: int, left: list[str]) -> 
     assert list(index)[-1] == "item10"
 
 
+def test_ordered_index_replace_keeps_the_place() -> None:
+    index = index_of(2, 5, 9)
+    index.replace(5, "changed")
+    assert list(index) == ["item2", "changed", "item9"]
+    assert index.page("s", 2, None).items == ["item2", "changed"]
+    with pytest.raises(KeyError):
+        index.replace(6, "new")  # a number not in use is not replaced (nor added)
+    assert list(index) == ["item2", "changed", "item9"]
+    index.add(10, "item10")  # the highest number is still 9
+
+
 def test_ordered_index_remove_unknown_raises() -> None:
     index = index_of(1, 2)
     with pytest.raises(KeyError):
@@ -290,11 +301,6 @@ def test_paginate_walk_yields_every_item_exactly_once(seqs: list[int], limit: in
     assert all(len(p.items) == limit for p in pages[:-1])
     assert pages[-1].next_token is None
     assert len(pages) == max(1, -(-len(seqs) // limit))
-
-
-def test_page_to_json() -> None:
-    assert Page([1, 2], "tok").to_json() == {"items": [1, 2], "nextToken": "tok"}
-    assert Page([], None).to_json() == {"items": [], "nextToken": None}
 
 
 # ----------------------------------------------------------------- page_of

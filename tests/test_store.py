@@ -16,13 +16,17 @@ import copy
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import FrozenInstanceError, replace
 from typing import Any
 
 import pytest
 
+from groupkit import wire
 from groupkit import world as worlds
 from groupkit.errors import BadRequest, Conflict, Forbidden, GroupkitError, NotFound
+from groupkit.model import ApiKey, Device, GroupChanges, GroupView, Member, Removal
 from groupkit.pagination import Page
+from groupkit.roles import Role
 from groupkit.store import Store
 from tests.conftest import DEFAULT_WORLD, group_id, user_id
 
@@ -87,7 +91,7 @@ def member_roles(store: Store, group: str) -> dict[str, str]:
     """The direct members of a fixture group and their roles, in list order (walked as its admin)."""
     caller = uid(admin_of(group))
     users = walk(lambda n, t: store.list_group_users(caller, gid(group), n, t), 100)
-    return {u["id"]: u["role"]["id"] for u in users}
+    return {m.user.id: m.role.id for m in users}
 
 
 def world_group(store: Store, group_id_: str) -> dict[str, Any]:
@@ -112,16 +116,16 @@ def admin_of(group: str) -> str:
 )
 def test_effective_role_of_fixture_users(store: Store, person: str, group: str) -> None:
     expected = EFFECTIVE[person].get(group)
-    role = store.effective_role(uid(person), store.groups[gid(group)])
+    role = store.effective_role(uid(person), gid(group))
     assert (role.id if role else None) == expected
     if expected is None:
         with pytest.raises(NotFound):
             store.get_group(uid(person), gid(group))
     else:
         shown = store.get_group(uid(person), gid(group))
-        assert shown["role"]["id"] == expected
-        assert shown["userId"] == uid(person)
-        assert shown["id"] == gid(group)
+        assert shown.role.id == expected
+        assert shown.viewer_id == uid(person)
+        assert shown.group.id == gid(group)
 
 
 @pytest.mark.parametrize(
@@ -157,15 +161,15 @@ def test_effective_role_is_the_highest_along_the_ancestors(
 ) -> None:
     store.invite(uid("alice"), gid(group), DEFAULT_WORLD["users"][PEOPLE.index(person)]["email"], role)
     for name, role_id in expected.items():
-        assert store.get_group(uid(person), gid(name))["role"]["id"] == role_id, name
+        assert store.get_group(uid(person), gid(name)).role.id == role_id, name
 
 
 def test_list_user_groups_is_every_group_with_an_effective_role(store: Store) -> None:
     for person in PEOPLE:
         listed = walk(lambda n, t, p=person: store.list_user_groups(uid(p), n, t), 100)
         expected = [gid(g) for g in GROUPS if EFFECTIVE[person].get(g)]
-        assert [g["id"] for g in listed] == expected, person
-        assert {g["id"]: g["role"]["id"] for g in listed} == {
+        assert [g.group.id for g in listed] == expected, person
+        assert {g.group.id: g.role.id for g in listed} == {
             gid(g): r for g, r in EFFECTIVE[person].items() if r
         }
 
@@ -178,8 +182,8 @@ def _setup(store: Store, group: str) -> dict[str, str]:
     if group == "unknown":
         return {"peer": uid("dan"), "key": "SIGFOX"}
     admin = uid(admin_of(group))
-    peer = store.invite(admin, gid(group), "peer@example.test", "viewer")["userId"]
-    store.create_api_key(admin, {"groupId": gid(group), "type": "LORIOT", "name": "LNS", "token": "abc"})
+    peer = store.invite(admin, gid(group), "peer@example.test", "viewer").user_id
+    store.create_api_key(admin, gid(group), "LORIOT", "LNS", "abc")
     return {"peer": peer, "key": "LORIOT"}
 
 
@@ -191,12 +195,10 @@ READS: dict[str, Op] = {
     "list_group_users": lambda s, c, g, x: s.list_group_users(c, g, 20, None),
 }
 WRITES: dict[str, Op] = {
-    "update_group": lambda s, c, g, x: s.update_group(c, {"groupId": g, "name": "Renamed"}),
-    "create_sub_group": lambda s, c, g, x: s.create_group(c, {"name": "Child"}, g),
-    "create_api_key": lambda s, c, g, x: s.create_api_key(
-        c, {"groupId": g, "type": "ACTILITY", "name": "n", "token": "t"}
-    ),
-    "update_api_key": lambda s, c, g, x: s.update_api_key(c, {"groupId": g, "type": x["key"], "name": "n"}),
+    "update_group": lambda s, c, g, x: s.update_group(c, g, GroupChanges(name="Renamed")),
+    "create_sub_group": lambda s, c, g, x: s.create_group(c, name="Child", parent_id=g),
+    "create_api_key": lambda s, c, g, x: s.create_api_key(c, g, "ACTILITY", "n", "t"),
+    "update_api_key": lambda s, c, g, x: s.update_api_key(c, g, x["key"], name="n"),
     "delete_api_key": lambda s, c, g, x: s.delete_api_key(c, g, x["key"]),
     "invite": lambda s, c, g, x: s.invite(c, g, "someone.new@example.test", "viewer"),
     "invite_known": lambda s, c, g, x: s.invite(c, g, "eva.lindqvist@nordic-coldchain.example", "viewer"),
@@ -260,10 +262,9 @@ def test_viewers_and_installers_can_read(store: Store, person: str, group: str, 
         assert result.items
         assert result == expected
     else:
-        assert result["role"]["id"] == EFFECTIVE[person][group]
-        assert result["userId"] == uid(person)
-        same = {k: v for k, v in result.items() if k not in ("userId", "role")}
-        assert same == {k: v for k, v in expected.items() if k not in ("userId", "role")}
+        assert result.role.id == EFFECTIVE[person][group]
+        assert result.viewer_id == uid(person)
+        assert replace(result, viewer_id=expected.viewer_id, role=expected.role) == expected
     assert store.export() == before
 
 
@@ -288,20 +289,21 @@ def test_administrators_can_do_each_write(store: Store, person: str, group: str,
 
 
 def test_creator_of_a_top_level_group_is_its_administrator_and_owner(store: Store) -> None:
-    created = store.create_group(uid("dan"), {"name": "Dan's lab", "description": "d", "tags": ["x"]})
-    assert created["ownerId"] == uid("dan")
-    assert created["role"]["id"] == "administrator"
-    assert created["createdBy"] == created["updatedBy"] == uid("dan")
-    assert created["createdAt"] == created["updatedAt"] == TODAY
-    assert "parent" not in created
-    assert created["numberOfDevices"] == 0
-    users = store.list_group_users(uid("dan"), created["id"], 20, None)
-    assert [(u["id"], u["role"]["id"]) for u in users.items] == [(uid("dan"), "administrator")]
-    assert store.get_group(uid("dan"), created["id"]) == created
-    assert world_group(store, created["id"])["tags"] == ["x"]
+    created = store.create_group(uid("dan"), name="Dan's lab", description="d", tags=["x"])
+    group = created.group
+    assert group.owner_id == uid("dan")
+    assert created.role.id == "administrator"
+    assert group.created_by == group.updated_by == uid("dan")
+    assert group.created_at == group.updated_at == TODAY
+    assert group.parent is None
+    assert created.device_count == 0
+    users = store.list_group_users(uid("dan"), group.id, 20, None)
+    assert [(m.user.id, m.role.id) for m in users.items] == [(uid("dan"), "administrator")]
+    assert store.get_group(uid("dan"), group.id) == created
+    assert world_group(store, group.id)["tags"] == ["x"]
     for other in ("alice", "bruno", "eva"):
         with pytest.raises(NotFound):
-            store.get_group(uid(other), created["id"])
+            store.get_group(uid(other), group.id)
 
 
 @pytest.mark.parametrize(
@@ -315,13 +317,13 @@ def test_creator_of_a_top_level_group_is_its_administrator_and_owner(store: Stor
 )
 def test_create_sub_group(store: Store, person: str, parent: str, effective: str) -> None:
     parent_members = member_roles(store, parent)
-    created = store.create_group(uid(person), {"name": "Child"}, gid(parent))
-    assert created["parent"] == gid(parent)
-    assert created["ownerId"] == uid(person)
-    assert created["role"]["id"] == effective
+    created = store.create_group(uid(person), name="Child", parent_id=gid(parent))
+    assert created.group.parent == gid(parent)
+    assert created.group.owner_id == uid(person)
+    assert created.role.id == effective
     assert member_roles(store, parent) == parent_members  # the parent's members are untouched
-    users = store.list_group_users(uid(person), created["id"], 20, None).items
-    assert [(u["id"], u["role"]["id"]) for u in users] == [(uid(person), "administrator")]
+    users = store.list_group_users(uid(person), created.group.id, 20, None).items
+    assert [(m.user.id, m.role.id) for m in users] == [(uid(person), "administrator")]
     # Everyone who sees the parent sees the child, with the same effective role.
     for other in PEOPLE:
         role = EFFECTIVE[other].get(parent)
@@ -329,9 +331,9 @@ def test_create_sub_group(store: Store, person: str, parent: str, effective: str
             continue
         if role is None:
             with pytest.raises(NotFound):
-                store.get_group(uid(other), created["id"])
+                store.get_group(uid(other), created.group.id)
         else:
-            assert store.get_group(uid(other), created["id"])["role"]["id"] == role
+            assert store.get_group(uid(other), created.group.id).role.id == role
 
 
 @pytest.mark.parametrize(
@@ -348,7 +350,7 @@ def test_create_sub_group_needs_group_create_on_the_parent(
 ) -> None:
     before = store.export()
     with pytest.raises(error):
-        store.create_group(uid(person), {"name": "Child"}, gid(parent))
+        store.create_group(uid(person), name="Child", parent_id=gid(parent))
     assert store.export() == before
 
 
@@ -360,10 +362,10 @@ def test_create_sub_group_needs_group_create_on_the_parent(
     [
         pytest.param({"name": "New name"}, "name", "New name", id="name"),
         pytest.param({"description": "New description"}, "description", "New description", id="description"),
-        pytest.param({"tags": ["a", "b"]}, "tags", ["a", "b"], id="tags"),
-        pytest.param({"roleId": "installer"}, "defaultRole", "installer", id="roleId"),
-        pytest.param({"ownerId": "@bruno"}, "ownerId", "@bruno", id="ownerId-direct-member"),
-        pytest.param({"ownerId": "@dan"}, "ownerId", "@dan", id="ownerId-member"),
+        pytest.param({"tags": ("a", "b")}, "tags", ["a", "b"], id="tags"),
+        pytest.param({"default_role": "installer"}, "defaultRole", "installer", id="roleId"),
+        pytest.param({"owner_id": "@bruno"}, "ownerId", "@bruno", id="ownerId-direct-member"),
+        pytest.param({"owner_id": "@dan"}, "ownerId", "@dan", id="ownerId-member"),
     ],
 )
 def test_update_group_changes_only_the_fields_sent(
@@ -377,7 +379,7 @@ def test_update_group_changes_only_the_fields_sent(
     group = gid(ACME)
     before = world_group(store, group)
     assert before[field] != value
-    shown = store.update_group(uid("bruno"), {"groupId": group, **changes})
+    shown = store.update_group(uid("bruno"), group, GroupChanges(**changes))
     after = world_group(store, group)
     assert after[field] == value
     assert after["updatedBy"] == uid("bruno")
@@ -391,26 +393,28 @@ def test_update_group_changes_only_the_fields_sent(
 
 
 def test_update_group_ownerid_inherited_member_is_accepted(store: Store) -> None:
-    store.update_group(uid("alice"), {"groupId": gid(LYON), "ownerId": uid("dan")})
+    store.update_group(uid("alice"), gid(LYON), GroupChanges(owner_id=uid("dan")))
     assert world_group(store, gid(LYON))["ownerId"] == uid("dan")
 
 
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        pytest.param({"ownerId": "@eva"}, NotFound, id="owner-not-a-member"),
-        pytest.param({"ownerId": "no-such-user"}, NotFound, id="owner-unknown"),
-        pytest.param({"ownerId": "@chlo"}, NotFound, id="owner-member-of-a-sub-group-only"),
-        pytest.param({"roleId": "owner"}, NotFound, id="unknown-role"),
-        pytest.param({"parent": "$unknown"}, NotFound, id="unknown-parent"),
-        pytest.param({"parent": "$" + NORDIC}, NotFound, id="hidden-parent"),
-        pytest.param({"parent": "$" + ACME}, Conflict, id="under-itself"),
-        pytest.param({"parent": "$" + REEFER}, Conflict, id="under-a-grandchild"),
-        pytest.param({"parent": "$" + ROTTERDAM}, Conflict, id="under-a-child"),
+        pytest.param({"owner_id": "@eva"}, NotFound, id="owner-not-a-member"),
+        pytest.param({"owner_id": "no-such-user"}, NotFound, id="owner-unknown"),
+        pytest.param({"owner_id": "@chlo"}, NotFound, id="owner-member-of-a-sub-group-only"),
+        pytest.param({"default_role": "owner"}, NotFound, id="unknown-role"),
+        pytest.param({"parent_id": "$unknown"}, NotFound, id="unknown-parent"),
+        pytest.param({"parent_id": "$" + NORDIC}, NotFound, id="hidden-parent"),
+        pytest.param({"parent_id": "$" + ACME}, Conflict, id="under-itself"),
+        pytest.param({"parent_id": "$" + REEFER}, Conflict, id="under-a-grandchild"),
+        pytest.param({"parent_id": "$" + ROTTERDAM}, Conflict, id="under-a-child"),
         # Atomic: a valid change sent with an invalid one is not applied either.
-        pytest.param({"name": "X", "ownerId": "@bruno", "parent": "$" + REEFER}, Conflict, id="atomic-cycle"),
-        pytest.param({"name": "X", "tags": ["t"], "roleId": "boss"}, NotFound, id="atomic-role"),
-        pytest.param({"name": "X", "ownerId": "@eva"}, NotFound, id="atomic-owner"),
+        pytest.param(
+            {"name": "X", "owner_id": "@bruno", "parent_id": "$" + REEFER}, Conflict, id="atomic-cycle"
+        ),
+        pytest.param({"name": "X", "tags": ("t",), "default_role": "boss"}, NotFound, id="atomic-role"),
+        pytest.param({"name": "X", "owner_id": "@eva"}, NotFound, id="atomic-owner"),
     ],
 )
 def test_update_group_refusals_change_nothing(
@@ -426,29 +430,29 @@ def test_update_group_refusals_change_nothing(
     before = store.export()
     with pytest.raises(error):
         store.update_group(
-            uid("alice"), {"groupId": gid(ACME), **{k: resolve(v) for k, v in changes.items()}}
+            uid("alice"), gid(ACME), GroupChanges(**{k: resolve(v) for k, v in changes.items()})
         )
     assert store.export() == before
 
 
 def test_update_group_moves_a_group_and_its_permissions(store: Store) -> None:
-    moved = store.update_group(uid("alice"), {"groupId": gid(REEFER), "parent": gid(LYON)})
-    assert moved["parent"] == gid(LYON)
+    moved = store.update_group(uid("alice"), gid(REEFER), GroupChanges(parent_id=gid(LYON)))
+    assert moved.group.parent == gid(LYON)
     assert world_group(store, gid(REEFER))["parent"] == gid(LYON)
     # Hiro saw it through Rotterdam; Chloé now sees it through Lyon.
     with pytest.raises(NotFound):
         store.get_group(uid("hiro"), gid(REEFER))
-    assert store.get_group(uid("chlo"), gid(REEFER))["role"]["id"] == "installer"
+    assert store.get_group(uid("chlo"), gid(REEFER)).role.id == "installer"
     hiro_groups = walk(lambda n, t: store.list_user_groups(uid("hiro"), n, t), 10)
-    assert [g["id"] for g in hiro_groups] == [gid(ROTTERDAM)]
+    assert [g.group.id for g in hiro_groups] == [gid(ROTTERDAM)]
     chloe_groups = walk(lambda n, t: store.list_user_groups(uid("chlo"), n, t), 10)
-    assert sorted(g["id"] for g in chloe_groups) == sorted([gid(LYON), gid(REEFER)])
+    assert sorted(g.group.id for g in chloe_groups) == sorted([gid(LYON), gid(REEFER)])
     # Moving back under a (former) descendant of the new parent is still a cycle check on the new tree.
     with pytest.raises(Conflict):
-        store.update_group(uid("alice"), {"groupId": gid(LYON), "parent": gid(REEFER)})
+        store.update_group(uid("alice"), gid(LYON), GroupChanges(parent_id=gid(REEFER)))
     # The former parent is a legal parent again.
-    store.update_group(uid("alice"), {"groupId": gid(REEFER), "parent": gid(ROTTERDAM)})
-    assert store.get_group(uid("hiro"), gid(REEFER))["role"]["id"] == "viewer"
+    store.update_group(uid("alice"), gid(REEFER), GroupChanges(parent_id=gid(ROTTERDAM)))
+    assert store.get_group(uid("hiro"), gid(REEFER)).role.id == "viewer"
 
 
 def test_update_group_moving_needs_group_create_on_the_new_parent(store: Store) -> None:
@@ -456,10 +460,10 @@ def test_update_group_moving_needs_group_create_on_the_new_parent(store: Store) 
     store.invite(uid("alice"), gid(LYON), "giulia.rossi@nordic-coldchain.example", "viewer")
     before = store.export()
     with pytest.raises(Forbidden):
-        store.update_group(uid("giulia"), {"groupId": gid(OSLO), "parent": gid(LYON)})
+        store.update_group(uid("giulia"), gid(OSLO), GroupChanges(parent_id=gid(LYON)))
     assert store.export() == before
     # Sending the current parent is not a move.
-    store.update_group(uid("giulia"), {"groupId": gid(OSLO), "parent": gid(NORDIC), "name": "Oslo"})
+    store.update_group(uid("giulia"), gid(OSLO), GroupChanges(parent_id=gid(NORDIC), name="Oslo"))
     assert world_group(store, gid(OSLO))["parent"] == gid(NORDIC)
 
 
@@ -470,25 +474,36 @@ def test_update_group_moving_needs_group_create_on_the_new_parent(store: Store) 
 def test_one_api_key_per_type_case_insensitive(store: Store, kind: str) -> None:
     before = store.export()
     with pytest.raises(Conflict):
-        store.create_api_key(uid("bruno"), {"groupId": gid(ACME), "type": kind, "name": "n", "token": "t"})
+        store.create_api_key(uid("bruno"), gid(ACME), kind, "n", "t")
     assert store.export() == before
 
 
 def test_create_api_key_returns_the_stored_key(store: Store) -> None:
-    body = {"groupId": gid(ACME), "type": "Tti", "name": "TTI", "token": "secret"}
-    created = store.create_api_key(uid("bruno"), body)
-    assert created == {
-        **body,
+    created = store.create_api_key(uid("bruno"), gid(ACME), "Tti", "TTI", "secret")
+    assert created == ApiKey(
+        group_id=gid(ACME),
+        name="TTI",
+        type="Tti",
+        token="secret",
+        created_by=uid("bruno"),
+        updated_by=uid("bruno"),
+        created_at=TODAY,
+        updated_at=TODAY,
+    )
+    assert api_keys(store)[(gid(ACME), "tti")] == {
+        "groupId": gid(ACME),
+        "type": "Tti",
+        "name": "TTI",
+        "token": "secret",
         "createdBy": uid("bruno"),
         "updatedBy": uid("bruno"),
         "createdAt": TODAY,
         "updatedAt": TODAY,
     }
-    assert api_keys(store)[(gid(ACME), "tti")] == created
     with pytest.raises(Conflict):
-        store.create_api_key(uid("bruno"), {**body, "type": "TTI"})
+        store.create_api_key(uid("bruno"), gid(ACME), "TTI", "TTI", "secret")
     # The same type in another group is another key.
-    store.create_api_key(uid("bruno"), {**body, "groupId": gid(LYON)})
+    store.create_api_key(uid("bruno"), gid(LYON), "Tti", "TTI", "secret")
     assert (gid(LYON), "tti") in api_keys(store)
 
 
@@ -505,10 +520,10 @@ def test_create_api_key_returns_the_stored_key(store: Store) -> None:
 def test_update_api_key_changes_only_what_is_sent(
     store: Store, body: dict[str, str], name: str, token: str, kind: str
 ) -> None:
-    updated = store.update_api_key(uid("bruno"), {"groupId": gid(ACME), "type": kind, **body})
-    assert (updated["name"], updated["token"], updated["type"]) == (name, token, "SIGFOX")
-    assert updated["updatedBy"] == uid("bruno")
-    assert api_keys(store)[(gid(ACME), "sigfox")] == updated
+    updated = store.update_api_key(uid("bruno"), gid(ACME), kind, **body)
+    assert (updated.name, updated.token, updated.type) == (name, token, "SIGFOX")
+    assert updated.updated_by == uid("bruno")
+    assert api_keys(store)[(gid(ACME), "sigfox")] == wire.api_key(updated)
     assert len(store.export()["apiKeys"]) == len(DEFAULT_WORLD["apiKeys"])
 
 
@@ -522,7 +537,7 @@ def test_update_api_key_changes_only_what_is_sent(
 def test_missing_api_key_is_not_found(store: Store, group: str, kind: str) -> None:
     before = store.export()
     with pytest.raises(NotFound):
-        store.update_api_key(uid("alice"), {"groupId": gid(group), "type": kind, "name": "x"})
+        store.update_api_key(uid("alice"), gid(group), kind, name="x")
     with pytest.raises(NotFound):
         store.delete_api_key(uid("alice"), gid(group), kind)
     assert store.export() == before
@@ -536,16 +551,14 @@ def test_deleted_api_key_stays_deleted(store: Store) -> None:
         with pytest.raises(NotFound):
             store.delete_api_key(uid("bruno"), gid(ACME), kind)
         with pytest.raises(NotFound):
-            store.update_api_key(uid("bruno"), {"groupId": gid(ACME), "type": kind, "token": "x"})
+            store.update_api_key(uid("bruno"), gid(ACME), kind, token="x")
     assert store.export() == after_delete
     # Nordic's SIGFOX key is another key and is untouched.
     assert (gid(NORDIC), "sigfox") in api_keys(store)
     # A new key of the type can be created; it is new, not the old one back.
-    created = store.create_api_key(
-        uid("bruno"), {"groupId": gid(ACME), "type": "sigfox", "name": "again", "token": "t2"}
-    )
-    assert api_keys(store)[(gid(ACME), "sigfox")] == created
-    assert created["token"] == "t2"
+    created = store.create_api_key(uid("bruno"), gid(ACME), "sigfox", "again", "t2")
+    assert api_keys(store)[(gid(ACME), "sigfox")] == wire.api_key(created)
+    assert created.token == "t2"
 
 
 # ----------------------------------------------------------------- invitations
@@ -553,38 +566,38 @@ def test_deleted_api_key_stays_deleted(store: Store) -> None:
 
 def test_invite_unknown_email_creates_a_pending_user(store: Store) -> None:
     relation = store.invite(uid("bruno"), gid(LYON), "new.hire@acme-logistics.example", "installer")
-    new_id = relation["userId"]
+    new_id = relation.user_id
     assert new_id not in {u["id"] for u in DEFAULT_WORLD["users"]}
-    assert relation["id"] == gid(LYON)
-    assert relation["role"]["id"] == "installer"
-    assert relation["token"] == world_group(store, gid(LYON))["token"]
+    assert relation.group.id == gid(LYON)
+    assert relation.role.id == "installer"
+    assert relation.group.token == world_group(store, gid(LYON))["token"]
     exported = next(u for u in store.export()["users"] if u["id"] == new_id)
     assert exported["email"] == "new.hire@acme-logistics.example"
     assert "token" not in exported
     assert new_id not in {u.id for u in store.demo_users()}
     listed = store.list_group_users(uid("bruno"), gid(LYON), 20, None).items
-    assert listed[-1]["id"] == new_id
-    assert listed[-1]["email"] == "new.hire@acme-logistics.example"
-    assert listed[-1]["role"]["id"] == "installer"
+    assert listed[-1].user.id == new_id
+    assert listed[-1].user.email == "new.hire@acme-logistics.example"
+    assert listed[-1].role.id == "installer"
     # The pending user now has an effective role like any member.
-    assert store.get_group(new_id, gid(LYON))["role"]["id"] == "installer"
+    assert store.get_group(new_id, gid(LYON)).role.id == "installer"
     # Inviting the same address elsewhere reuses the pending user.
     again = store.invite(uid("alice"), gid(ROTTERDAM), "NEW.HIRE@acme-logistics.example", "viewer")
-    assert again["userId"] == new_id
+    assert again.user_id == new_id
     assert len(store.export()["users"]) == len(DEFAULT_WORLD["users"]) + 1
 
 
 def test_invite_known_email_any_case_reuses_the_user(store: Store) -> None:
     relation = store.invite(uid("eva"), gid(NORDIC), "ALICE.Martin@acme-logistics.example", "viewer")
-    assert relation["userId"] == uid("alice")
+    assert relation.user_id == uid("alice")
     assert len(store.export()["users"]) == len(DEFAULT_WORLD["users"])
-    assert store.get_group(uid("alice"), gid(OSLO))["role"]["id"] == "viewer"
+    assert store.get_group(uid("alice"), gid(OSLO)).role.id == "viewer"
 
 
 def test_invite_an_inherited_member_directly(store: Store) -> None:
     store.invite(uid("bruno"), gid(LYON), "dan.okafor@acme-logistics.example", "installer")
     assert member_roles(store, LYON)[uid("dan")] == "installer"
-    assert store.get_group(uid("dan"), gid(LYON))["role"]["id"] == "installer"
+    assert store.get_group(uid("dan"), gid(LYON)).role.id == "installer"
 
 
 @pytest.mark.parametrize(
@@ -616,8 +629,8 @@ def test_invite_refusals_change_nothing(
 @pytest.mark.parametrize("role", ["administrator", "installer", "viewer"])
 def test_administrator_invites_equal_or_lower_roles(store: Store, role: str) -> None:
     relation = store.invite(uid("giulia"), gid(OSLO), "x@example.test", role)
-    assert relation["role"]["id"] == role
-    assert member_roles(store, OSLO)[relation["userId"]] == role
+    assert relation.role.id == role
+    assert member_roles(store, OSLO)[relation.user_id] == role
 
 
 # ----------------------------------------------------------------- changing roles
@@ -637,8 +650,8 @@ def test_administrator_invites_equal_or_lower_roles(store: Store, role: str) -> 
 def test_update_member(store: Store, person: str, group: str, member: str, role: str) -> None:
     order = member_ids(store, group)
     relation = store.update_member(uid(person), gid(group), uid(member), role)
-    assert relation["userId"] == uid(member)
-    assert relation["role"]["id"] == role
+    assert relation.user_id == uid(member)
+    assert relation.role.id == role
     assert member_roles(store, group)[uid(member)] == role
     assert member_ids(store, group) == order  # a role change does not move the member in the list
 
@@ -667,29 +680,29 @@ def test_update_member_refusals_change_nothing(
 
 @pytest.mark.parametrize("role", ["installer", "viewer"])
 def test_demoting_the_last_administrator_is_a_conflict(store: Store, role: str) -> None:
-    group = store.create_group(uid("eva"), {"name": "Eva's own"})["id"]
+    group = store.create_group(uid("eva"), name="Eva's own").group.id
     store.invite(uid("eva"), group, "giulia.rossi@nordic-coldchain.example", "installer")
     before = store.export()
     with pytest.raises(Conflict):
         store.update_member(uid("eva"), group, uid("eva"), role)
     assert store.export() == before
-    assert store.get_group(uid("eva"), group)["role"]["id"] == "administrator"
+    assert store.get_group(uid("eva"), group).role.id == "administrator"
     # With a second administrator the demotion is allowed.
     store.update_member(uid("eva"), group, uid("giulia"), "administrator")
     store.update_member(uid("eva"), group, uid("eva"), role)
-    assert store.get_group(uid("eva"), group)["role"]["id"] == role
+    assert store.get_group(uid("eva"), group).role.id == role
     # ... and now Giulia is the last one.
     with pytest.raises(Conflict):
         store.update_member(uid("giulia"), group, uid("giulia"), "viewer")
 
 
 def test_last_administrator_of_a_sub_group_with_an_administered_parent_can_step_down(store: Store) -> None:
-    child = store.create_group(uid("bruno"), {"name": "Child"}, gid(LYON))["id"]
+    child = store.create_group(uid("bruno"), name="Child", parent_id=gid(LYON)).group.id
     store.update_member(uid("bruno"), child, uid("bruno"), "viewer")
     # Bruno is still an administrator there through ACME.
-    assert store.get_group(uid("bruno"), child)["role"]["id"] == "administrator"
+    assert store.get_group(uid("bruno"), child).role.id == "administrator"
     users = store.list_group_users(uid("bruno"), child, 20, None).items
-    assert [(u["id"], u["role"]["id"]) for u in users] == [(uid("bruno"), "viewer")]
+    assert [(m.user.id, m.role.id) for m in users] == [(uid("bruno"), "viewer")]
 
 
 # ----------------------------------------------------------------- removing members and leaving
@@ -715,7 +728,7 @@ def test_the_subscriber_cannot_be_removed_nor_leave(store: Store, person: str, m
 )
 def test_leaving_a_group(store: Store, with_id: bool) -> None:
     message = store.remove_member(uid("dan"), gid(ACME), uid("dan") if with_id else None)
-    assert message == "You left the group"
+    assert message is Removal.LEFT
     assert uid("dan") not in member_ids(store, ACME)
     for group in ACME_TREE:
         with pytest.raises(NotFound):
@@ -736,7 +749,7 @@ def test_leaving_a_group(store: Store, with_id: bool) -> None:
 )
 def test_remove_member(store: Store, person: str, member: str) -> None:
     message = store.remove_member(uid(person), gid(ACME), uid(member))
-    assert message == ("You left the group" if person == member else "User removed from the group")
+    assert message is (Removal.LEFT if person == member else Removal.REMOVED)
     assert uid(member) not in member_ids(store, ACME)
     with pytest.raises(NotFound):
         store.get_group(uid(member), gid(ACME))
@@ -765,9 +778,9 @@ def test_remove_member_refusals_change_nothing(
 
 
 def test_last_administrator_cannot_leave_and_keeps_their_place(store: Store) -> None:
-    group = store.create_group(uid("eva"), {"name": "Team"})["id"]
+    group = store.create_group(uid("eva"), name="Team").group.id
     store.invite(uid("eva"), group, "a@example.test", "viewer")
-    second = store.invite(uid("eva"), group, "b@example.test", "administrator")["userId"]
+    second = store.invite(uid("eva"), group, "b@example.test", "administrator").user_id
     store.remove_member(uid("eva"), group, None)  # Eva leaves; b@ is the last administrator
     store.invite(second, group, "c@example.test", "viewer")
     order = member_ids_for(store, second, group)
@@ -781,23 +794,23 @@ def test_last_administrator_cannot_leave_and_keeps_their_place(store: Store) -> 
     # Paging with a cursor just before and at the restored member still works.
     for limit in (1, 2, 3):
         assert [
-            u["id"] for u in walk(lambda n, t: store.list_group_users(second, group, n, t), limit)
+            m.user.id for m in walk(lambda n, t: store.list_group_users(second, group, n, t), limit)
         ] == order
 
 
 def member_ids_for(store: Store, caller: str, group: str) -> list[str]:
-    return [u["id"] for u in walk(lambda n, t: store.list_group_users(caller, group, n, t), 100)]
+    return [m.user.id for m in walk(lambda n, t: store.list_group_users(caller, group, n, t), 100)]
 
 
 def test_last_administrator_removed_by_a_peer_then_alone(store: Store) -> None:
-    group = store.create_group(uid("eva"), {"name": "Team"})["id"]
+    group = store.create_group(uid("eva"), name="Team").group.id
     store.invite(uid("eva"), group, "giulia.rossi@nordic-coldchain.example", "administrator")
     store.remove_member(uid("giulia"), group, uid("eva"))
     before = store.export()
     with pytest.raises(Conflict):
         store.remove_member(uid("giulia"), group, None)
     assert store.export() == before
-    assert store.get_group(uid("giulia"), group)["role"]["id"] == "administrator"
+    assert store.get_group(uid("giulia"), group).role.id == "administrator"
 
 
 # ----------------------------------------------------------------- counts
@@ -809,14 +822,14 @@ def test_counts_match_the_lists(store: Store, group: str) -> None:
     shown = store.get_group(caller, gid(group))
     devices = walk(lambda n, t: store.list_group_devices(caller, gid(group), n, t), 7)
     fixture_devices = [d for d in DEFAULT_WORLD["devices"] if d["groupId"] == gid(group)]
-    assert shown["numberOfDevices"] == len(devices) == len(fixture_devices) > 0
-    assert devices == fixture_devices  # the group's own devices, in creation order
-    for key, count in (("connectors", "numberOfConnectors"), ("notifications", "numberOfNotifications")):
-        assert shown[count] == sum(1 for x in DEFAULT_WORLD[key] if x["groupId"] == gid(group))
+    assert shown.device_count == len(devices) == len(fixture_devices) > 0
+    assert [wire.device(d) for d in devices] == fixture_devices  # the group's own devices, in creation order
+    for key, count in (("connectors", "connector_count"), ("notifications", "notification_count")):
+        assert getattr(shown, count) == sum(1 for x in DEFAULT_WORLD[key] if x["groupId"] == gid(group))
     # The same counts for every viewer of the group and in list_user_groups.
-    listed = {g["id"]: g for g in walk(lambda n, t: store.list_user_groups(caller, n, t), 3)}
-    for count in ("numberOfDevices", "numberOfConnectors", "numberOfNotifications"):
-        assert listed[gid(group)][count] == shown[count]
+    listed = {g.group.id: g for g in walk(lambda n, t: store.list_user_groups(caller, n, t), 3)}
+    for count in ("device_count", "connector_count", "notification_count"):
+        assert getattr(listed[gid(group)], count) == getattr(shown, count)
 
 
 def test_counts_in_the_fixture_world_are_not_all_equal() -> None:
@@ -857,8 +870,16 @@ def _lists(store: Store) -> list[tuple[str, Callable[[int, str | None], Page[Any
     return lists
 
 
-def _key(item: dict[str, Any]) -> str:
-    return str(item.get("deviceId") or item["id"])
+def _key(item: Any) -> str:
+    """The id a list's item is known by: a group's, a device's, a member's or a role's."""
+    if isinstance(item, GroupView):
+        return item.group.id
+    if isinstance(item, Device):
+        return item.device_id
+    if isinstance(item, Member):
+        return item.user.id
+    assert isinstance(item, Role)
+    return item.id
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 7, 20, 100])
@@ -942,14 +963,15 @@ def test_groups_created_during_a_walk_are_not_repeated(store: Store) -> None:
     alice = uid("alice")
     seen: list[str] = []
     page = store.list_user_groups(alice, 2, None)
-    seen += [g["id"] for g in page.items]
+    seen += [g.group.id for g in page.items]
     created = [
-        store.create_group(alice, {"name": f"G{i}"}, gid(ACME) if i % 2 else None)["id"] for i in range(3)
+        store.create_group(alice, name=f"G{i}", parent_id=gid(ACME) if i % 2 else None).group.id
+        for i in range(3)
     ]
     while page.next_token is not None:
         page = store.list_user_groups(alice, 2, page.next_token)
         assert len(page.items) <= 2
-        seen += [g["id"] for g in page.items]
+        seen += [g.group.id for g in page.items]
     assert len(seen) == len(set(seen))
     assert seen == [gid(g) for g in ACME_TREE] + created
 
@@ -957,24 +979,24 @@ def test_groups_created_during_a_walk_are_not_repeated(store: Store) -> None:
 def test_members_invited_or_removed_during_a_walk(store: Store) -> None:
     bruno = uid("bruno")
     page = store.list_group_users(bruno, gid(ACME), 1, None)
-    seen = [u["id"] for u in page.items]
+    seen = [m.user.id for m in page.items]
     assert seen == [uid("alice")]
-    new = [store.invite(bruno, gid(ACME), f"n{i}@example.test", "viewer")["userId"] for i in range(3)]
+    new = [store.invite(bruno, gid(ACME), f"n{i}@example.test", "viewer").user_id for i in range(3)]
     store.remove_member(bruno, gid(ACME), new[1])  # removed before the walk reaches it
     while page.next_token is not None:
         page = store.list_group_users(bruno, gid(ACME), 1, page.next_token)
-        seen += [u["id"] for u in page.items]
+        seen += [m.user.id for m in page.items]
     assert seen == [uid("alice"), bruno, uid("dan"), new[0], new[2]]
 
 
 def test_removing_the_cursor_item_does_not_skip_or_repeat(store: Store) -> None:
     bruno = uid("bruno")
-    extra = [store.invite(bruno, gid(ACME), f"n{i}@example.test", "viewer")["userId"] for i in range(3)]
+    extra = [store.invite(bruno, gid(ACME), f"n{i}@example.test", "viewer").user_id for i in range(3)]
     page = store.list_group_users(bruno, gid(ACME), 4, None)
-    assert [u["id"] for u in page.items] == [uid("alice"), bruno, uid("dan"), extra[0]]
+    assert [m.user.id for m in page.items] == [uid("alice"), bruno, uid("dan"), extra[0]]
     store.remove_member(bruno, gid(ACME), extra[0])  # the item the cursor points at
     page = store.list_group_users(bruno, gid(ACME), 4, page.next_token)
-    assert [u["id"] for u in page.items] == extra[1:]
+    assert [m.user.id for m in page.items] == extra[1:]
     assert page.next_token is None
 
 
@@ -983,18 +1005,18 @@ def test_removing_the_cursor_item_does_not_skip_or_repeat(store: Store) -> None:
 
 def _mutate(store: Store) -> None:
     alice, bruno, eva = uid("alice"), uid("bruno"), uid("eva")
-    top = store.create_group(eva, {"name": "Eva top", "tags": ["t1", "t2"]})["id"]
-    child = store.create_group(alice, {"name": "Child", "description": "d"}, gid(LYON))["id"]
+    top = store.create_group(eva, name="Eva top", tags=["t1", "t2"]).group.id
+    child = store.create_group(alice, name="Child", description="d", parent_id=gid(LYON)).group.id
     store.invite(bruno, gid(REEFER), "pending@example.test", "installer")
     store.invite(eva, top, "DAN.okafor@acme-logistics.example", "administrator")
     store.update_member(bruno, gid(ACME), uid("dan"), "installer")
     store.remove_member(alice, gid(ROTTERDAM), uid("hiro"))
     store.remove_member(uid("giulia"), gid(OSLO), None)
     store.delete_api_key(eva, gid(NORDIC), "tti")
-    store.create_api_key(alice, {"groupId": child, "type": "Loriot", "name": "L", "token": "tok"})
-    store.update_api_key(alice, {"groupId": gid(ACME), "type": "sigfox", "name": "renamed"})
-    store.update_group(bruno, {"groupId": gid(ROTTERDAM), "parent": gid(LYON), "roleId": "installer"})
-    store.update_group(eva, {"groupId": top, "ownerId": uid("dan"), "description": "x"})
+    store.create_api_key(alice, child, "Loriot", "L", "tok")
+    store.update_api_key(alice, gid(ACME), "sigfox", name="renamed")
+    store.update_group(bruno, gid(ROTTERDAM), GroupChanges(parent_id=gid(LYON), default_role="installer"))
+    store.update_group(eva, top, GroupChanges(owner_id=uid("dan"), description="x"))
 
 
 @pytest.mark.parametrize(
@@ -1031,8 +1053,8 @@ def test_export_of_the_default_world_is_the_default_world(store: Store) -> None:
 
 def test_export_after_moving_under_a_later_group_reloads(store: Store) -> None:
     """fixtures/README.md: groups may come in any order; an export after a move is a loadable world."""
-    late = store.create_group(uid("alice"), {"name": "Late parent"}, gid(ACME))["id"]
-    store.update_group(uid("alice"), {"groupId": gid(ROTTERDAM), "parent": late})
+    late = store.create_group(uid("alice"), name="Late parent", parent_id=gid(ACME)).group.id
+    store.update_group(uid("alice"), gid(ROTTERDAM), GroupChanges(parent_id=late))
     exported = store.export()
     order = [g["id"] for g in exported["groups"]]
     assert order.index(late) > order.index(gid(ROTTERDAM))  # the child is listed before its new parent
@@ -1045,15 +1067,15 @@ def test_export_after_moving_under_a_later_group_reloads(store: Store) -> None:
                 reloaded.get_group, uid(person), group["id"]
             )
     # Dan still sees the moved sub-tree through ACME, now via the new parent.
-    assert reloaded.get_group(uid("dan"), gid(REEFER))["role"]["id"] == "viewer"
+    assert reloaded.get_group(uid("dan"), gid(REEFER)).role.id == "viewer"
 
 
 def test_a_world_listing_children_first_loads_like_the_original() -> None:
     world = copy.deepcopy(DEFAULT_WORLD)
     world["groups"].reverse()
     store = Store.from_world(world)
-    assert store.get_group(uid("bruno"), gid(REEFER))["role"]["id"] == "administrator"
-    assert store.get_group(uid("hiro"), gid(REEFER))["role"]["id"] == "viewer"
+    assert store.get_group(uid("bruno"), gid(REEFER)).role.id == "administrator"
+    assert store.get_group(uid("hiro"), gid(REEFER)).role.id == "viewer"
     assert [g["id"] for g in store.export()["groups"]] == [g["id"] for g in world["groups"]]
 
 
@@ -1086,11 +1108,16 @@ def test_from_world_keeps_no_reference_to_its_input(change: Callable[[dict[str, 
 
 
 def test_list_group_devices_items_are_copies(store: Store) -> None:
-    """Every other read returns freshly built JSON; devices must not hand out the stored dicts."""
+    """A caller cannot change the store through what a read answers: records are frozen, their tags a
+    tuple, and the page's list and the wire bodies are the caller's own."""
     page = store.list_group_devices(uid("alice"), gid(ACME), 2, None)
-    page.items[0]["name"] = "changed by a caller"
-    page.items[1]["tags"].append("changed")
+    with pytest.raises(FrozenInstanceError):
+        page.items[0].name = "changed by a caller"  # type: ignore[misc]
+    assert isinstance(page.items[1].tags, tuple)
+    wire.device(page.items[1])["tags"].append("changed")
+    page.items.clear()
     assert store.export() == DEFAULT_WORLD
+    assert len(store.list_group_devices(uid("alice"), gid(ACME), 2, None).items) == 2
 
 
 def _broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -1135,8 +1162,8 @@ def test_replace_with_a_broken_world_is_refused_and_changes_nothing(
         store.replace(_broken(change))
     assert store.export() == before
     # The store still works on its old state.
-    assert store.get_group(uid("alice"), gid(ACME))["id"] == gid(ACME)
-    store.create_group(uid("alice"), {"name": "still alive"})
+    assert store.get_group(uid("alice"), gid(ACME)).group.id == gid(ACME)
+    store.create_group(uid("alice"), name="still alive")
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 
 from groupkit import roles
 from groupkit.errors import Conflict, Forbidden, GroupkitError, NotFound
+from groupkit.model import GroupChanges, Removal
 from groupkit.store import Store
 from tests.conftest import DEFAULT_WORLD
 
@@ -45,6 +46,16 @@ EMAILS = [
     "NEW0@example.test",
 ]
 FAILED = object()
+# The changes an update draws, by the contract's names (as the model below keeps them), and the
+# `GroupChanges` field each one is.
+DOMAIN = {
+    "name": "name",
+    "description": "description",
+    "tags": "tags",
+    "ownerId": "owner_id",
+    "roleId": "default_role",
+    "parent": "parent_id",
+}
 
 
 def per_group(key: str) -> Counter[str]:
@@ -198,16 +209,16 @@ class StoreMachine(RuleBasedStateMachine):
         decisive = None if parent is None else self.access(actor, parent, roles.CREATE_SUBGROUP)
         created = self.attempt(
             "create_group",
-            lambda: self.store.create_group(actor, {"name": name, "tags": tags}, parent),
+            lambda: self.store.create_group(actor, name=name, tags=tags, parent_id=parent),
             decisive,
             set(),
         )
         if created is FAILED:
             return multiple()
-        group = created["id"]
+        group = created.group.id
         assert group not in self.parent
-        assert created["ownerId"] == actor
-        assert created.get("parent") == parent
+        assert created.group.owner_id == actor
+        assert created.group.parent == parent
         self.order.append(group)
         self.parent[group] = parent
         self.meta[group] = {
@@ -218,7 +229,7 @@ class StoreMachine(RuleBasedStateMachine):
             "defaultRole": "viewer",
         }
         self.members[group] = {actor: "administrator"}
-        assert created["role"]["id"] == self.effective(actor, group)
+        assert created.role.id == self.effective(actor, group)
         return group
 
     @rule(
@@ -264,7 +275,9 @@ class StoreMachine(RuleBasedStateMachine):
                     errors.add(Conflict)
         shown = self.attempt(
             "update_group",
-            lambda: self.store.update_group(actor, {"groupId": group, **changes}),
+            lambda: self.store.update_group(
+                actor, group, GroupChanges(**{DOMAIN[k]: v for k, v in changes.items()})
+            ),
             decisive,
             errors,
         )
@@ -279,7 +292,7 @@ class StoreMachine(RuleBasedStateMachine):
             self.meta[group]["ownerId"] = changes["ownerId"]
         if "roleId" in changes:
             self.meta[group]["defaultRole"] = changes["roleId"]
-        assert shown["role"]["id"] == self.effective(actor, group)
+        assert shown.role.id == self.effective(actor, group)
 
     # ------------------------------------------------------------- members
 
@@ -309,9 +322,9 @@ class StoreMachine(RuleBasedStateMachine):
         )
         if relation is FAILED:
             return multiple()
-        invitee = relation["userId"]
-        assert relation["id"] == group
-        assert relation["role"]["id"] == role
+        invitee = relation.user_id
+        assert relation.group.id == group
+        assert relation.role.id == role
         self.members[group][invitee] = role
         if known is None:
             assert invitee not in self.emails.values()
@@ -361,8 +374,8 @@ class StoreMachine(RuleBasedStateMachine):
         )
         if relation is FAILED:
             return
-        assert relation["userId"] == member
-        assert relation["role"]["id"] == role
+        assert relation.user_id == member
+        assert relation.role.id == role
         self.members[group][member] = role
 
     @rule(data=st.data(), group=groups)
@@ -406,7 +419,7 @@ class StoreMachine(RuleBasedStateMachine):
         )
         if message is FAILED:
             return
-        assert message == ("You left the group" if leaving else "User removed from the group")
+        assert message is (Removal.LEFT if leaving else Removal.REMOVED)
         del self.members[group][target]
 
     # ------------------------------------------------------------- API keys
@@ -417,13 +430,15 @@ class StoreMachine(RuleBasedStateMachine):
         kind = self.pick_key_type(data, group, kind)
         decisive = self.access(actor, group, roles.WRITE_KEYS)
         errors = {Conflict} if (group, kind.lower()) in self.keys else set()
-        body = {"groupId": group, "type": kind, "name": name, "token": token}
         created = self.attempt(
-            "create_api_key", lambda: self.store.create_api_key(actor, body), decisive, errors
+            "create_api_key",
+            lambda: self.store.create_api_key(actor, group, kind, name, token),
+            decisive,
+            errors,
         )
         if created is FAILED:
             return
-        assert {k: created[k] for k in body} == body
+        assert (created.group_id, created.type, created.name, created.token) == (group, kind, name, token)
         self.keys[(group, kind.lower())] = {"type": kind, "name": name, "token": token}
         self.deleted.discard((group, kind.lower()))
 
@@ -438,15 +453,17 @@ class StoreMachine(RuleBasedStateMachine):
         kind = self.pick_key_type(data, group, kind)
         decisive = self.access(actor, group, roles.WRITE_KEYS)
         errors = set() if (group, kind.lower()) in self.keys else {NotFound}
-        body = {"groupId": group, "type": kind, **fields}
         updated = self.attempt(
-            "update_api_key", lambda: self.store.update_api_key(actor, body), decisive, errors
+            "update_api_key",
+            lambda: self.store.update_api_key(actor, group, kind, **fields),
+            decisive,
+            errors,
         )
         if updated is FAILED:
             return
         key = self.keys[(group, kind.lower())]
         key.update(fields)
-        assert {k: updated[k] for k in key} == key
+        assert {k: getattr(updated, k) for k in key} == key
 
     @rule(data=st.data(), group=groups, kind=key_types)
     def delete_api_key(self, data: st.DataObject, group: str, kind: str) -> None:
@@ -500,7 +517,7 @@ class StoreMachine(RuleBasedStateMachine):
         for group in self.order:
             viewer = self.someone_in(group)
             listed = self.walk(lambda n, t, v=viewer, g=group: self.store.list_group_users(v, g, n, t), 3)
-            assert [(u["id"], u["role"]["id"]) for u in listed] == list(self.members[group].items())
+            assert [(m.user.id, m.role.id) for m in listed] == list(self.members[group].items())
             assert len(listed) == len(self.members[group])
 
     @invariant()
@@ -509,10 +526,10 @@ class StoreMachine(RuleBasedStateMachine):
             viewer = self.someone_in(group)
             shown = self.store.get_group(viewer, group)
             devices = self.walk(lambda n, t, v=viewer, g=group: self.store.list_group_devices(v, g, n, t), 5)
-            assert [d["deviceId"] for d in devices] == DEVICES.get(group, [])
-            assert shown["numberOfDevices"] == len(devices)
-            assert shown["numberOfConnectors"] == CONNECTORS[group]
-            assert shown["numberOfNotifications"] == NOTIFICATIONS[group]
+            assert [d.device_id for d in devices] == DEVICES.get(group, [])
+            assert shown.device_count == len(devices)
+            assert shown.connector_count == CONNECTORS[group]
+            assert shown.notification_count == NOTIFICATIONS[group]
 
     @invariant()
     def every_group_has_a_reachable_administrator(self) -> None:
@@ -543,10 +560,10 @@ class StoreMachine(RuleBasedStateMachine):
     def user_groups_walk_with_a_small_limit_is_complete(self) -> None:
         for actor in ACTORS:
             listed = self.walk(lambda n, t, a=actor: self.store.list_user_groups(a, n, t), 3)
-            ids = [g["id"] for g in listed]
+            ids = [g.group.id for g in listed]
             assert len(ids) == len(set(ids)), "a group was listed twice"
             assert ids == [g for g in self.order if self.effective(actor, g) is not None]
-            assert all(g["role"]["id"] == self.effective(actor, g["id"]) for g in listed)
+            assert all(g.role.id == self.effective(actor, g.group.id) for g in listed)
 
     @invariant()
     def get_group_needs_an_effective_role(self) -> None:
@@ -559,7 +576,7 @@ class StoreMachine(RuleBasedStateMachine):
                     assert role is None, f"{actor} has {role} in {group} but gets NotFound"
                 else:
                     assert role is not None, f"{actor} sees {group} without an effective role"
-                    assert shown["role"]["id"] == role
+                    assert shown.role.id == role
 
     @precondition(lambda self: len(self.order) > len(DEFAULT_WORLD["groups"]) or self.outcomes)
     @invariant()

@@ -1,0 +1,105 @@
+"""The access rules (docs/contract-decisions.md): who holds which role in which group, what a role lets
+them do, and which roles they may grant. Pure functions of a `State`; they read it and never write it.
+
+A user's effective role in a group is the highest-ranked of their direct memberships in the group and its
+ancestors ("permission trickles down"). A group the caller has no effective role in does not exist for
+them (NotFound), reads included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import roles
+from .errors import Forbidden, NotFound
+from .model import Group, Membership
+from .roles import BUILT_IN, Role
+from .state import State
+
+
+def effective_role(state: State, user_id: str, group: Group) -> Role | None:
+    """The highest role the user holds in the group or above it; None if they hold none."""
+    memberships = state.memberships_of(user_id)
+    if not memberships:
+        return None
+    best: Role | None = None
+    for node in state.ancestry(group):
+        membership = memberships.get(node.id)
+        if membership is not None:
+            role = BUILT_IN[membership.role_id]
+            if best is None or role.rank > best.rank:
+                best = role
+    return best
+
+
+def require(state: State, user_id: str, group_id: str, permission: str = roles.READ) -> tuple[Group, Role]:
+    """The group and the caller's effective role in it, if that role allows `permission`.
+
+    NotFound if the group is unknown or the caller has no role in it; Forbidden if their role lacks the
+    permission."""
+    group = state.group(group_id)
+    role = effective_role(state, user_id, group) if group is not None else None
+    if group is None or role is None:
+        raise NotFound("Group not found")
+    if not role.allows(permission):
+        raise Forbidden(f"Your role in this group ({role.name}) does not allow {permission}")
+    return group, role
+
+
+def known_role(role_id: str) -> Role:
+    role = BUILT_IN.get(role_id)
+    if role is None:
+        raise NotFound(f"Role {role_id!r} not found")
+    return role
+
+
+def grantable(caller_role: Role, role_id: str) -> Role:
+    """The role `role_id`, if a caller holding `caller_role` may grant it: never the Subscriber's, never
+    above their own."""
+    role = known_role(role_id)
+    if role is roles.SUBSCRIBER:
+        raise Forbidden("The Subscriber role cannot be granted")
+    if role.rank > caller_role.rank:
+        raise Forbidden(f"You cannot grant a role above your own ({caller_role.name})")
+    return role
+
+
+def direct_membership(state: State, group: Group, user_id: str) -> Membership:
+    membership = state.membership(user_id, group.id)
+    if membership is None:
+        raise NotFound(f"User {user_id!r} is not a direct member of this group")
+    return membership
+
+
+def has_administrator(state: State, group: Group, member_id: str, role: Role | None) -> bool:
+    """Whether someone could still manage the group's members, in it or above it, if `member_id`'s direct
+    role in `group` were `role` (None: if they were no longer a member)."""
+    for node in state.ancestry(group):
+        for membership in state.members(node.id):
+            if node.id == group.id and membership.user_id == member_id:
+                held = role
+            else:
+                held = BUILT_IN[membership.role_id]
+            if held is not None and held.allows(roles.UPDATE_MEMBER):
+                return True
+    return False
+
+
+def subtree(state: State, group: Group) -> Iterator[Group]:
+    """The group and every group below it."""
+    yield group
+    for child_id in state.children(group.id):
+        child = state.group(child_id)
+        assert child is not None, f"group {group.id} lists an unknown child {child_id}"
+        yield from subtree(state, child)
+
+
+def visible_groups(state: State, user_id: str) -> dict[str, Group]:
+    """Every group the user has an effective role in: the subtrees of their direct memberships."""
+    visible: dict[str, Group] = {}
+    for group_id in state.memberships_of(user_id):
+        group = state.group(group_id)
+        assert group is not None, f"user {user_id} is a member of an unknown group {group_id}"
+        for node in subtree(state, group):
+            visible[node.id] = node
+    return visible
