@@ -67,6 +67,8 @@ def _number(value: float) -> str:
 
 
 TARGET, SCOPE, BUDGET, REPORTS = "target", "what to test", "budget and reproducibility", "reports"
+TRIAGE = "flake triage and known failures"
+MAX_CONFIRM = 100
 
 
 @dataclass
@@ -175,6 +177,42 @@ class Options:
             "write JUnit XML (one case per operation)", REPORTS, metavar="FILE", parse=Path, replay=False
         ),
     )
+    # These judge what the run found and change no generated case: the replay command leaves them out.
+    confirm: int = field(
+        default=0,
+        metadata=flag(
+            "replay each distinct failure N times: one failing every time is deterministic, else flaky; "
+            "flaky failures do not fail the run (default 0: no replay, every failure fails the run)",
+            TRIAGE,
+            metavar="N",
+            parse=int,
+            replay=False,
+        ),
+    )
+    fail_on_flaky: bool = field(
+        default=False, metadata=flag("flaky failures fail the run too", TRIAGE, replay=False)
+    )
+    baseline: Path | None = field(
+        default=None,
+        metadata=flag(
+            "known failures (YAML; JSON if FILE ends in .json): a failure an entry matches is reported as "
+            "known and does not fail the run until the entry's `until` date",
+            TRIAGE,
+            metavar="FILE",
+            parse=Path,
+            replay=False,
+        ),
+    )
+    write_baseline: Path | None = field(
+        default=None,
+        metadata=flag(
+            "write this run's failures as a baseline (reason TODO, until today + 30 days)",
+            TRIAGE,
+            metavar="FILE",
+            parse=Path,
+            replay=False,
+        ),
+    )
     app: Any = None
 
 
@@ -202,7 +240,15 @@ def problems(options: Options) -> list[str]:
         found.append(f"unknown phase(s) {', '.join(unknown)}; choose among {', '.join(PHASES)}")
     if options.phases is not None and not options.phases:
         found.append("--phases selects nothing")
-    for spelled, path in (("--report", options.report), ("--junit-xml", options.junit_xml)):
+    if not 0 <= options.confirm <= MAX_CONFIRM:
+        found.append(f"--confirm must be between 0 and {MAX_CONFIRM}")
+    if options.baseline is not None and not Path(options.baseline).is_file():
+        found.append(f"--baseline {options.baseline}: no such file")
+    for spelled, path in (
+        ("--report", options.report),
+        ("--junit-xml", options.junit_xml),
+        ("--write-baseline", options.write_baseline),
+    ):
         if path is not None and not Path(path).parent.is_dir():
             found.append(f"{spelled} {path}: the directory {Path(path).parent} does not exist")
     return found

@@ -1,6 +1,8 @@
 """What a person sees of a run: progress lines while it runs, then per operation and check what failed, the
-curl that reproduces it (tokens masked) and the command that replays it; the same as Markdown (`--report`,
-for CI job summaries) and JUnit XML (`--junit-xml`, one test case per operation, the check in each failure).
+curl that reproduces it (tokens masked), the command that replays it, and what triage (`--confirm`) and the
+baseline (`--baseline`) say of it; the same as Markdown (`--report`, for CI job summaries) and JUnit XML
+(`--junit-xml`, one test case per operation, the check in each failure; a failure that does not fail the run,
+flaky or known, is a `skipped` element).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from junitparser.junitparser import FinalResult
 
 from .flags import command_line
 from .options import PHASES, Options
-from .results import ExitCode, Finding, Result
+from .results import BaselineEntry, ExitCode, Finding, Result
 
-__all__ = ["Console", "replay_command", "write_junit", "write_markdown"]
+__all__ = ["Console", "labels", "replay_command", "write_junit", "write_markdown"]
 
 
 def replay_command(options: Options, seed: int, finding: Finding | None = None) -> str:
@@ -34,6 +36,47 @@ def _indent(text: str, prefix: str = "     ") -> str:
     return textwrap.indent(text, prefix)
 
 
+def labels(finding: Finding) -> list[str]:
+    """What triage and the baseline say of a finding (nothing when neither was asked for)."""
+    said = []
+    if finding.stability:
+        said.append(f"{finding.stability}: failed again on {finding.reproduced} of {finding.replays} replays")
+    entry = finding.known
+    if entry is not None and finding.expired:
+        said.append(f"its baseline entry expired on {entry.until} ({entry.reason})")
+    elif entry is not None:
+        said.append(f"known until {entry.until}: {entry.reason}")
+    if said:
+        said.append("fails the run" if finding.blocking else "does not fail the run")
+    return said
+
+
+def _labelled(finding: Finding) -> str:
+    said = labels(finding)
+    return f" [{'; '.join(said)}]" if said else ""
+
+
+def _stale(entry: BaselineEntry) -> str:
+    return (
+        f"stale: {entry.check} on {entry.operation} ({entry.fingerprint}, until {entry.until}) matched no "
+        "failure of this run"
+    )
+
+
+def _tolerated(result: Result) -> str:
+    """`2 flaky, 1 known`: why the findings that do not fail the run do not."""
+    tolerated = [finding for finding in result.failures if not finding.blocking]
+    known = sum(1 for finding in tolerated if finding.known is not None and not finding.expired)
+    parts = [f"{len(tolerated) - known} flaky"] if len(tolerated) > known else []
+    return ", ".join([*parts, f"{known} known"] if known else parts)
+
+
+def _meaning(result: Result) -> str:
+    if result.exit_code == ExitCode.OK and result.failures:
+        return f"passed: the failures are {_tolerated(result)}"
+    return result.exit_code.meaning
+
+
 class Console:
     """Progress and summary for a terminal or a CI log."""
 
@@ -46,7 +89,9 @@ class Console:
     def line(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def start(self, options: Options, result: Result, prefix: str) -> None:
+    def start(
+        self, options: Options, result: Result, prefix: str, known: list[BaselineEntry] | None = None
+    ) -> None:
         target = "an in-process ASGI app" if options.app is not None else options.base_url
         self.line(f"groupkit conform: {target} against {options.contract}")
         phases = ", ".join(options.phases or PHASES)
@@ -57,6 +102,10 @@ class Console:
         )
         if not options.read_only:
             self.line(f"  what this run creates is named {prefix}…")
+        if options.confirm:
+            self.line(f"  each failure is replayed {options.confirm} time(s) after the run (--confirm)")
+        if known is not None:
+            self.line(f"  baseline {options.baseline}: {len(known)} known failure(s)")
 
     def phase_started(self, phase: str) -> None:
         self.line(f"[{phase}]")
@@ -75,6 +124,10 @@ class Console:
         else:
             self.line(f"  {label:<24} {cases:>5} cases {elapsed:6.1f} s  {verdict}")
 
+    def triaged(self, finding: Finding) -> None:
+        said = labels(finding)[:1] or ["not replayed"]
+        self.line(f"  {finding.operation} — {finding.check}: {said[0]}")
+
     def error(self, message: str) -> None:
         self.line(f"  error: {message.splitlines()[0]}")
 
@@ -85,13 +138,18 @@ class Console:
             self.line("========")
             for number, finding in enumerate(result.failures, 1):
                 seen = f" (seen {finding.count} times)" if finding.count > 1 else ""
-                self.line(f"{number}. {finding.operation} — {finding.check}: {finding.title}{seen}")
+                self.line(
+                    f"{number}. {finding.operation} — {finding.check}: {finding.title}{seen}{_labelled(finding)}"
+                )
                 self.line(_indent(finding.message))
                 if finding.curl:
                     self.line("   Reproduce:")
                     self.line(_indent(finding.curl))
                 self.line(f"   Replay: {replay_command(options, result.seed, finding)}")
+                if finding.fingerprint:
+                    self.line(f"   Fingerprint: {finding.fingerprint}")
         for title, lines in (
+            (f"Baseline {options.baseline}", [_stale(entry) for entry in result.stale]),
             ("Created or changed by this run (clean up on shared servers)", result.created),
             ("Notes", result.notes),
             ("Errors", result.errors),
@@ -107,10 +165,13 @@ class Console:
                     )
         self.line()
         checks = len({(finding.operation, finding.check) for finding in result.failures})
+        counted = ""
+        if len(result.blocking) < len(result.failures):
+            counted = f", {len(result.blocking)} of them failing the run ({_tolerated(result)})"
         self.line(
             f"{result.cases} cases on {len(result.operations)} operations in {result.elapsed:.1f} s: "
-            f"{len(result.failures)} failure(s) in {checks} operation/check pair(s) → exit {result.exit_code.value} "
-            f"({result.exit_code.meaning})"
+            f"{len(result.failures)} failure(s) in {checks} operation/check pair(s){counted} → exit "
+            f"{result.exit_code.value} ({_meaning(result)})"
         )
         if result.operations:
             self.line(f"Replay this run: {replay_command(options, result.seed)}")
@@ -119,7 +180,7 @@ class Console:
 def write_markdown(path: Path, result: Result, options: Options) -> None:
     icon = {ExitCode.OK: "✅", ExitCode.VIOLATIONS: "❌"}.get(result.exit_code, "⚠️")
     lines = [
-        f"# groupkit conform: {icon} {result.exit_code.meaning} (exit {result.exit_code.value})",
+        f"# groupkit conform: {icon} {_meaning(result)} (exit {result.exit_code.value})",
         "",
         f"- Server: `{'in-process app' if options.app is not None else options.base_url}` · contract: "
         f"`{options.contract}`",
@@ -129,18 +190,19 @@ def write_markdown(path: Path, result: Result, options: Options) -> None:
         "",
     ]
     if result.operations:
-        failed: dict[str, set[str]] = {}
+        failed: dict[str, dict[str, bool]] = {}  # operation -> check -> whether it fails the run
         for finding in result.failures:
-            failed.setdefault(finding.operation, set()).add(finding.check)
+            checks = failed.setdefault(finding.operation, {})
+            checks[finding.check] = checks.get(finding.check, False) or finding.blocking
         lines += ["| Operation | Cases | Result |", "|---|---:|---|"]
-        for label in result.operations:
-            checks = failed.pop(label, set())
-            verdict = "❌ " + ", ".join(f"`{c}`" for c in sorted(checks)) if checks else "✅"
-            lines.append(f"| `{label}` | {result.cases_by_operation.get(label, 0)} | {verdict} |")
-        for label, checks in failed.items():
-            lines.append(
-                f"| {label} | {result.cases_by_operation.get(label, 0)} | ❌ {', '.join(sorted(checks))} |"
+        for label in [*result.operations, *(op for op in failed if op not in result.operations)]:
+            checks = failed.get(label, {})
+            named = ", ".join(
+                f"`{c}`" + ("" if checks[c] else " (does not fail the run)") for c in sorted(checks)
             )
+            verdict = ("❌ " if any(checks.values()) else "⚠️ ") + named if checks else "✅"
+            shown = f"`{label}`" if label in result.operations else label
+            lines.append(f"| {shown} | {result.cases_by_operation.get(label, 0)} | {verdict} |")
         lines.append("")
     if result.failures:
         lines += ["## Failures", ""]
@@ -151,13 +213,16 @@ def write_markdown(path: Path, result: Result, options: Options) -> None:
                 f"**{finding.title}** ({finding.code}, {finding.phase} phase"
                 + (f", seen {finding.count} times)" if finding.count > 1 else ")"),
                 "",
+                *([f"**{'; '.join(said)}**", ""] if (said := labels(finding)) else []),
                 finding.message,
                 "",
             ]
             if finding.curl:
                 lines += ["```bash", finding.curl, "```", ""]
             lines += [f"Replay: `{replay_command(options, result.seed, finding)}`", ""]
+            lines += [f"Fingerprint: `{finding.fingerprint}`", ""] if finding.fingerprint else []
     for title, entries in (
+        (f"Baseline `{options.baseline}`", [_stale(entry) for entry in result.stale]),
         ("Created or changed by this run", result.created),
         ("Notes", result.notes),
         ("Errors", result.errors),
@@ -191,10 +256,15 @@ def write_junit(path: Path, result: Result, options: Options | None = None) -> N
         case = junitparser.TestCase(xml_text(label), classname="groupkit.conform")
         failures: list[FinalResult] = []
         for finding in by_operation.get(label, []):
-            failure = junitparser.Failure(
-                xml_text(f"{finding.check}: {finding.title}"), type_=xml_text(finding.check)
+            kind = junitparser.Failure if finding.blocking else junitparser.Skipped
+            failure = kind(
+                xml_text(f"{finding.check}: {finding.title}{_labelled(finding)}"),
+                type_=xml_text(finding.check),
             )
-            failure.text = xml_text(f"{finding.message}\n\n{finding.curl}")
+            text = f"{finding.message}\n\n{finding.curl}"
+            failure.text = xml_text(
+                text + (f"\n\nfingerprint: {finding.fingerprint}" if finding.fingerprint else "")
+            )
             failures.append(failure)
         case.result = failures
         cases.append(case)
@@ -203,9 +273,14 @@ def write_junit(path: Path, result: Result, options: Options | None = None) -> N
         error = junitparser.Error("could not run" if result.exit_code == ExitCode.CANNOT_RUN else "errors")
         error.text = xml_text("\n".join(result.errors))
         run_case.result = [error]
+    if result.stale:
+        run_case.system_out = xml_text("\n".join(_stale(entry) for entry in result.stale))
     suite.add_testcases([*cases, run_case])
-    # junitparser counts failure elements; the suite counts failed operations (test cases), as JUnit does.
-    suite.failures = len(by_operation)
+    # junitparser counts result elements; the suite counts operations (test cases), as JUnit does: failed when
+    # a finding fails the run, skipped when its findings are all flaky or known.
+    failing = {finding.operation for finding in result.failures if finding.blocking}
+    suite.failures = len(failing)
+    suite.skipped = len(set(by_operation) - failing)
     suite.time = round(result.elapsed, 3)
     document = junitparser.JUnitXml()
     document.add_testsuite(suite)

@@ -1,4 +1,5 @@
-"""What a conformance run found and how it ended: the `Finding`s, the run's `Result`, and its `ExitCode`.
+"""What a conformance run found and how it ended: the `Finding`s (with their triage and baseline labels), the
+run's `Result`, and its `ExitCode`.
 
 Plain data with no imports from the rest of the kit, so that the runner fills it and the reports read it.
 """
@@ -6,7 +7,12 @@ Plain data with no imports from the rest of the kit, so that the runner fills it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import IntEnum
+
+# A finding's `stability` once its reproduction was replayed (`--confirm N`).
+DETERMINISTIC = "deterministic"  # the check failed again on every replay
+FLAKY = "flaky"  # it passed on at least one replay
 
 
 class ExitCode(IntEnum):
@@ -29,10 +35,15 @@ class ExitCode(IntEnum):
 
 
 _TEXT = {
-    ExitCode.OK: ("conformant", "every check passed on every executed case"),
+    ExitCode.OK: (
+        "conformant",
+        "every check passed on every executed case, or each failure is flaky (--confirm; unless "
+        "--fail-on-flaky) or known (--baseline)",
+    ),
     ExitCode.VIOLATIONS: (
         "contract violations found",
-        "each is listed with its check, a curl reproduction and a replay command",
+        "each is listed with its check, a curl reproduction and a replay command; a flaky failure (unless "
+        "--fail-on-flaky) or one an unexpired baseline entry covers does not count",
     ),
     ExitCode.CANNOT_RUN: (
         "could not run",
@@ -43,9 +54,34 @@ _TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class BaselineEntry:
+    """A known failure in a baseline file (`--baseline`): it matches the finding with the same check, operation
+    and fingerprint, which then does not fail the run until the end of the day `until`."""
+
+    check: str
+    operation: str
+    fingerprint: str
+    reason: str
+    until: date
+    title: str = ""  # the failure's title when the entry was written: for people, not matched
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.check, self.operation, self.fingerprint)
+
+    def expired(self, today: date) -> bool:
+        return self.until < today
+
+
 @dataclass
 class Finding:
-    """One distinct violation: which check failed on which operation, why, and the curl that shows it."""
+    """One distinct violation: which check failed on which operation, why, and the curl that shows it.
+
+    `fingerprint` hashes its minimal reproduction (`reproduction.py`). `stability` is `DETERMINISTIC` or `FLAKY`
+    once the reproduction was replayed (`reproduced` of `replays` failed again), empty when it was not.
+    `known` is the baseline entry it matched, `expired` whether that entry's date has passed. `blocking` says
+    whether it fails the run."""
 
     operation: str
     check: str
@@ -55,6 +91,18 @@ class Finding:
     code: str = ""
     phase: str = ""
     count: int = 1
+    fingerprint: str = ""
+    stability: str = ""
+    replays: int = 0
+    reproduced: int = 0
+    known: BaselineEntry | None = None
+    expired: bool = False
+    blocking: bool = True
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a baseline entry matches."""
+        return (self.check, self.operation, self.fingerprint)
 
 
 @dataclass
@@ -72,6 +120,12 @@ class Result:
     cases_by_operation: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     run_id: str = ""
+    stale: list[BaselineEntry] = field(default_factory=list)  # baseline entries that matched no finding
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """The findings that fail the run."""
+        return [finding for finding in self.failures if finding.blocking]
 
     def __post_init__(self) -> None:
         self.exit_code = ExitCode(self.exit_code)  # a plain int given by a caller becomes its ExitCode

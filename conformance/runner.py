@@ -1,11 +1,13 @@
 """One conformance run, end to end: check the options and the contract, reach the server, check the
 tokens, run the schemathesis engine with the kit's checks, and turn its events into findings and a verdict.
 
-    run(Options) ─ options.problems ─ contract lint ─ wait for the server ─ token preflight
+    run(Options) ─ options.problems ─ contract lint ─ --baseline ─ wait for the server ─ token preflight
                  └ schemathesis engine (examples, coverage, fuzzing, stateful) ─ events ─> Findings
-                 └ console progress and summary, --report Markdown, --junit-xml     (report.py)
+                 └ --confirm replays (triage.py) ─ baseline match (baseline.py) ─ verdict
+                 └ console progress and summary, --report Markdown, --junit-xml (report.py), --write-baseline
 
-The findings, the result and its exit code (`ExitCode`) are defined in results.py.
+The findings, the result and its exit code (`ExitCode`) are defined in results.py; each finding keeps its
+minimal reproduction (reproduction.py) for its fingerprint and its replays.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 import secrets
 import sys
 import time
+from datetime import date
 from typing import TextIO
 
 import requests
@@ -24,12 +27,13 @@ from schemathesis.filters import FilterSet
 
 from groupkit import contract
 
-from . import access, error_bodies, hooks, membership, pagination, persistence  # noqa: F401  (registration)
+from . import access, baseline, error_bodies, hooks, membership, pagination, persistence, triage  # noqa: F401  (the checks register themselves when imported)
+from .collect import Findings, count_cases
 from .context import RunContext, Settings, attach, detach
-from .failures import GroupkitFailure
 from .options import Options, problems, schemathesis_config, select
 from .report import Console, write_junit, write_markdown
-from .results import ExitCode, Finding, Result
+from .reproduction import Reproduction
+from .results import FLAKY, BaselineEntry, ExitCode, Finding, Result
 
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -45,27 +49,35 @@ def run(options: Options, out: TextIO | None = None) -> Result:
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(2**31)
     result = Result(exit_code=ExitCode.CANNOT_RUN, seed=seed, run_id=secrets.token_hex(3))
-    schema, context = None, None
+    schema, context, known, replayed = None, None, None, triage.Triage()
+    found = Findings()
     try:
-        schema, context = _prepare(options, result, console)
-        _execute(schema, context, result, console)
+        schema, context, known = _prepare(options, result, console)
+        _execute(schema, context, result, console, found)
+        if options.confirm and found:
+            replayed = _confirm(schema, context, result, console, found, options.confirm)
+        _judge(result, options, known)
         result.exit_code = _verdict(result)
     except CannotRun as error:
         result.errors.append(str(error))
+        _judge(result, options, known)
         # violations found before the run broke down still count
-        result.exit_code = ExitCode.VIOLATIONS if result.failures else ExitCode.CANNOT_RUN
+        result.exit_code = ExitCode.VIOLATIONS if result.blocking else ExitCode.CANNOT_RUN
     except KeyboardInterrupt:
         result.errors.append("interrupted")
         result.exit_code = ExitCode.INTERRUPTED
     finally:
         if context is not None:
-            result.created = context.ledger()
-            result.notes = list(context.notes)
+            result.created = [*context.ledger(), *replayed.created]
+            result.notes = [*context.notes, *(note for note in replayed.notes if note not in context.notes)]
         if schema is not None:
             detach(schema)
     result.elapsed = time.monotonic() - started
     console.summary(result, options)
-    for path, write in ((options.report, write_markdown), (options.junit_xml, write_junit)):
+    writers = [(options.report, write_markdown), (options.junit_xml, write_junit)]
+    if result.cases:  # a baseline of a run that tested nothing would claim there is nothing to know
+        writers.append((options.write_baseline, baseline.write))
+    for path, write in writers:
         if path is None:
             continue
         try:
@@ -74,11 +86,42 @@ def run(options: Options, out: TextIO | None = None) -> Result:
             console.error(f"could not write {path}: {error}")
             if result.exit_code == ExitCode.OK:
                 result.exit_code = ExitCode.CANNOT_RUN  # the run was asked for a report it did not deliver
+        else:
+            if write is baseline.write:
+                console.line(f"Baseline of this run's {len(result.failures)} failure(s): {path}")
     return result
 
 
+def _confirm(
+    schema: schemathesis.schemas.BaseSchema,
+    context: RunContext,
+    result: Result,
+    console: Console,
+    found: Findings,
+    times: int,
+) -> triage.Triage:
+    """Replay every finding `times` times and print what each turned out to be."""
+    console.phase_started(f"confirm: each failure replayed {times} time(s)")
+    replayed = triage.confirm(schema, context.settings, found, times)
+    result.errors += replayed.errors
+    for finding in result.failures:
+        console.triaged(finding)
+    return replayed
+
+
+def _judge(result: Result, options: Options, known: list[BaselineEntry] | None) -> None:
+    """Match the baseline and decide which findings fail the run: not one an unexpired entry covers, nor a
+    flaky one (unless --fail-on-flaky)."""
+    if known is not None:
+        result.stale = baseline.match(known, result.failures, date.today())
+    for finding in result.failures:
+        covered = finding.known is not None and not finding.expired
+        tolerated = finding.stability == FLAKY and not options.fail_on_flaky
+        finding.blocking = not (covered or tolerated)
+
+
 def _verdict(result: Result) -> ExitCode:
-    if result.failures:
+    if result.blocking:
         return ExitCode.VIOLATIONS
     if result.errors or result.cases == 0:
         if result.cases == 0 and not result.errors:
@@ -89,10 +132,16 @@ def _verdict(result: Result) -> ExitCode:
 
 def _prepare(
     options: Options, result: Result, console: Console
-) -> tuple[schemathesis.schemas.BaseSchema, RunContext]:
+) -> tuple[schemathesis.schemas.BaseSchema, RunContext, list[BaselineEntry] | None]:
     wrong = problems(options)
     if wrong:
         raise CannotRun("bad options: " + "; ".join(wrong))
+    known = None
+    if options.baseline is not None:
+        try:
+            known = baseline.load(options.baseline)
+        except baseline.BaselineError as error:
+            raise CannotRun(f"--baseline {options.baseline}: {error}") from None
     issues = contract.lint(options.contract)
     if issues:
         shown = "\n  ".join(str(issue) for issue in issues[:10])
@@ -129,13 +178,13 @@ def _prepare(
         request_timeout=options.request_timeout,
     )
     context = attach(schema, settings)
-    console.start(options, result, context.prefix)
+    console.start(options, result, context.prefix, known)
     try:
         _preflight(context, options)
     except BaseException:
         detach(schema)
         raise
-    return schema, context
+    return schema, context, known
 
 
 def _wait_for_server(options: Options) -> None:
@@ -169,9 +218,12 @@ def _preflight(context: RunContext, options: Options) -> None:
 
 
 def _execute(
-    schema: schemathesis.schemas.BaseSchema, context: RunContext, result: Result, console: Console
+    schema: schemathesis.schemas.BaseSchema,
+    context: RunContext,
+    result: Result,
+    console: Console,
+    found: Findings,
 ) -> None:
-    found: dict[tuple[str, str, str], Finding] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.PhaseStarted) and event.phase.name.value in TESTING_PHASES:
             if event.phase.skip_reason is None:
@@ -179,12 +231,12 @@ def _execute(
         elif isinstance(event, events.PhaseFinished) and event.phase.name.value in TESTING_PHASES:
             console.phase_finished(event.phase.name.value, event.phase.skip_reason)
         elif isinstance(event, events.ScenarioFinished):
-            cases = _count_cases(event.recorder)
+            cases = count_cases(event.recorder)
             result.cases += cases
             label = event.recorder.label
             result.cases_by_operation[label] = result.cases_by_operation.get(label, 0) + cases
-            new = _collect(event, found)
-            result.failures = list(found.values())
+            new = found.collect(event)
+            result.failures = found.failures
             console.scenario(event.phase.value, label, cases, new, event.elapsed_time)
         elif isinstance(event, events.NonFatalError):
             if isinstance(event.value, NoLinksFound):
@@ -199,60 +251,6 @@ def _execute(
             raise KeyboardInterrupt
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures:
-                _add(
-                    found,
-                    Finding(failure.operation or "run", "after_run", failure.title, failure.message, ""),
-                )
-    result.failures = list(found.values())
-
-
-def _count_cases(recorder: schemathesis.engine.recorder.ScenarioRecorder) -> int:
-    """Generated requests that got an answer (not the extra requests checks derived from them)."""
-    return sum(
-        1
-        for case_id, node in recorder.cases.items()
-        if (node.parent_id is None or node.transition is not None)
-        and (interaction := recorder.interactions.get(case_id)) is not None
-        and interaction.response is not None
-    )
-
-
-def _collect(event: events.ScenarioFinished, found: dict[tuple[str, str, str], Finding]) -> list[Finding]:
-    recorder = event.recorder
-    new = []
-    for case_id, nodes in recorder.checks.items():
-        node_case = recorder.cases.get(case_id)
-        operation = node_case.value.operation.label if node_case is not None else recorder.label
-        for node in nodes:
-            info = node.failure_info
-            if info is None:
-                continue
-            failure = info.failure
-            if isinstance(failure, GroupkitFailure):
-                # A probe's requests reproduce it alone; other follow-ups come after the triggering request.
-                steps = list(failure.steps) if failure.from_probe else [info.code_sample, *failure.steps]
-                message, curl = failure.detail, "\n".join(steps) or info.code_sample
-            else:
-                message = failure.message
-                curl = "\n".join(step.curl for step in info.steps) if info.steps else info.code_sample
-            finding = Finding(
-                operation=failure.operation or operation,
-                check=node.name,
-                title=failure.title,
-                message=message.strip(),
-                curl=curl.strip(),
-                code=failure.code,
-                phase=event.phase.value,
-            )
-            if _add(found, finding):
-                new.append(finding)
-    return new
-
-
-def _add(found: dict[tuple[str, str, str], Finding], finding: Finding) -> bool:
-    key = (finding.operation, finding.check, finding.title)
-    if key in found:
-        found[key].count += 1
-        return False
-    found[key] = finding
-    return True
+                finding = Finding(failure.operation or "run", "after_run", failure.title, failure.message, "")
+                found.add(finding, Reproduction("after_run"))
+    result.failures = found.failures

@@ -56,6 +56,10 @@ def test_every_field_but_the_app_is_a_flag() -> None:
         "--request-timeout",
         "--report",
         "--junit-xml",
+        "--confirm",
+        "--fail-on-flaky",
+        "--baseline",
+        "--write-baseline",
     }
 
 
@@ -71,6 +75,7 @@ def test_help_lists_each_flag_and_the_environment(capsys: pytest.CaptureFixture[
     for code in ("0 conformant", "1 contract violations found", "2 could not run", "130 interrupted"):
         assert re.search(rf"\n  {code.replace(' ', ' +', 1)}", out), code
     assert "(default: all)" in text and "(default 10)" in text and "(default 1)" in text
+    assert "flaky failures do not fail the run (default 0: no replay, every failure fails the run)" in text
 
 
 @pytest.mark.usefixtures("clean_environment")
@@ -84,6 +89,12 @@ def test_defaults_are_the_options_defaults() -> None:
         0.0,
     )
     assert parsed.contract == CONTRACT_PATH and parsed.phases == list(PHASES) and parsed.token is None
+    assert (parsed.confirm, parsed.fail_on_flaky, parsed.baseline, parsed.write_baseline) == (
+        0,
+        False,
+        None,
+        None,
+    )
 
 
 def test_tokens_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,6 +112,7 @@ def test_a_full_command_line() -> None:
         "--include 'GET /group' --include listRoles --exclude x --phases examples,stateful --max-examples 7 "
     )
     argv += "--workers 2 --rate-limit 0.5 --max-time 60 --request-timeout 4 --seed 9 --report r.md --junit-xml j.xml"
+    argv += " --confirm 3 --fail-on-flaky --baseline b.yaml --write-baseline w.json"
     assert parse(shlex.split(argv)) == Options(
         base_url="u",
         token="t",
@@ -119,6 +131,10 @@ def test_a_full_command_line() -> None:
         seed=9,
         report=Path("r.md"),
         junit_xml=Path("j.xml"),
+        confirm=3,
+        fail_on_flaky=True,
+        baseline=Path("b.yaml"),
+        write_baseline=Path("w.json"),
     )
 
 
@@ -154,6 +170,10 @@ def any_options(draw: st.DrawFn) -> Options:
         "request_timeout": draw(st.none() | amounts),
         "report": draw(st.none() | words.filter(bool).map(Path)),
         "junit_xml": draw(st.none() | words.filter(bool).map(Path)),
+        "confirm": draw(st.integers(min_value=0)),
+        "fail_on_flaky": draw(st.booleans()),
+        "baseline": draw(st.none() | words.filter(bool).map(Path)),
+        "write_baseline": draw(st.none() | words.filter(bool).map(Path)),
     }
     return Options(**values)
 
@@ -188,4 +208,14 @@ def test_the_replay_command_parses_back_to_the_options(options: Options, seed: i
 
 
 def test_only_the_run_settings_are_left_out_of_the_replay() -> None:
-    assert SHOWN_AS_DEFAULT == {"wait_for_server", "request_timeout", "report", "junit_xml"}
+    assert SHOWN_AS_DEFAULT == {
+        "wait_for_server",
+        "request_timeout",
+        "report",
+        "junit_xml",
+        # triage and the baseline judge what a run found; replaying its cases needs neither
+        "confirm",
+        "fail_on_flaky",
+        "baseline",
+        "write_baseline",
+    }

@@ -1,0 +1,84 @@
+"""Small broken servers for the triage and baseline tests: the mock behind an ASGI wrapper that rewrites the
+JSON of one operation's 200 answers, always (a deterministic defect) or every other time (a flaky one)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from groupkit.app import create_app
+
+Message = dict[str, Any]
+Edit = Callable[[Any], Any]  # the parsed 200 body -> the body sent instead
+
+
+class Rewrite:
+    """Answers `METHOD /path` as the app does, with `edit` applied to the JSON body of its 200 answers."""
+
+    def __init__(self, app: Any, label: str, edit: Edit) -> None:
+        self.app, self.edit = app, edit
+        self.method, self.path = label.split(" ", 1)
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) != (self.method, self.path):
+            await self.app(scope, receive, send)
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            if start["status"] == 200:
+                body = json.dumps(self.edit(json.loads(body))).encode()
+            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, rewrite)
+
+
+def hide_probe_invitees(page: Any) -> Any:
+    """GET /group/users leaves out members the kit's probes invited (`gk-conform-…@example.com`)."""
+    page["items"] = [m for m in page["items"] if not str(m.get("email", "")).startswith("gk-conform-")]
+    return page
+
+
+def misname_roles(page: Any) -> Any:
+    """GET /group/roles gives each role a number for a name (the contract: a string)."""
+    for role in page["items"]:
+        role["name"] = 42
+    return page
+
+
+def every_other(edit: Edit) -> Edit:
+    """`edit` on the 1st, 3rd, 5th... call, the body unchanged on the others."""
+    calls = itertools.count(1)
+    return lambda body: edit(body) if next(calls) % 2 else body
+
+
+def invitees_hidden() -> Rewrite:
+    """Deterministic: invited_member_is_listed fails on its probe, whatever the seed."""
+    return Rewrite(create_app(seed=1), "GET /group/users", hide_probe_invitees)
+
+
+def invitees_hidden_and_roles_misnamed() -> Rewrite:
+    """Two deterministic defects: one a probe finds, one on the generated requests of GET /group/roles."""
+    return Rewrite(invitees_hidden(), "GET /group/roles", misname_roles)
+
+
+def roles_misnamed(*, flaky: bool) -> Rewrite:
+    """response_schema_conformance fails on GET /group/roles: on every answer, or (flaky) every other one."""
+    return Rewrite(
+        create_app(seed=1), "GET /group/roles", every_other(misname_roles) if flaky else misname_roles
+    )
