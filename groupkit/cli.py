@@ -1,5 +1,5 @@
 """The `groupkit` command: `mock` serves the stateful mock, `conform` checks a live server against the
-contract, `lint` validates a contract file."""
+contract, `lint` checks a contract file against a ruleset, `diff` reports the breaking changes between two."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import __version__, contract
+from . import __version__
 
 DESCRIPTION = """\
 groupkit: the UnaConnect Group API's contract (openapi.yaml), a stateful mock of it, and a
@@ -16,7 +16,8 @@ conformance kit that checks any live server against it.
 
   groupkit mock                      serve the mock on http://127.0.0.1:8080 (Swagger UI at /ui/)
   groupkit conform --base-url URL    check a server against the contract (exit 0/1/2)
-  groupkit lint openapi.yaml         validate a contract file
+  groupkit lint openapi.yaml         check a contract file against the ruleset (exit 0/1/2)
+  groupkit diff BASE HEAD            report the changes between two contracts that break clients
 
 Run `groupkit COMMAND --help` for each command's options.
 """
@@ -63,14 +64,15 @@ def _mock(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    problems = contract.lint(args.contract)
-    for problem in problems:
-        print(f"{args.contract}:{problem}")
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
-        return 1
-    print(f"{args.contract}: valid OpenAPI 3.0, every example matches its schema")
-    return 0
+    from .lint.cli import run
+
+    return run(args)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff.cli import run
+
+    return run(args)
 
 
 def _conform(args: argparse.Namespace) -> int:
@@ -126,14 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--access-log", action="store_true", help="log every request (costs ~12%% throughput)")
     mock.set_defaults(handler=_mock)
 
+    from .diff import cli as diff_cli
+    from .lint import cli as lint_cli
+
     lint = commands.add_parser(
         "lint",
-        help="validate a contract file (exit 0 valid, 1 problems)",
-        description="Validate an OpenAPI 3.0 contract: its syntax, its structure, and that every example "
-        "matches its schema. Prints each problem as FILE:/json/pointer: message.",
+        help="check a contract file against the ruleset (exit 0 clean, 1 problems, 2 bad configuration)",
+        description=lint_cli.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("contract", nargs="?", default=str(contract.CONTRACT_PATH), help="the contract file")
+    lint_cli.add_arguments(lint)
     lint.set_defaults(handler=_lint)
+
+    diff = commands.add_parser(
+        "diff",
+        help="report the changes between two contracts that break clients (exit 0 pass, 1 fail, 2 could not run)",
+        description=diff_cli.DESCRIPTION,
+        epilog=diff_cli.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff_cli.add_arguments(diff)
+    diff.set_defaults(handler=_diff)
 
     from .conformance.cli import add_arguments
     from .conformance.results import ExitCode
