@@ -47,7 +47,8 @@ def start_mock(port: int) -> subprocess.Popen[bytes]:
 
 
 def reset(port: int) -> None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/__mock__/reset", method="POST")
+    url = f"http://127.0.0.1:{port}/__mock__/reset"
+    request = urllib.request.Request(url, method="POST", headers={"X-Mock-Control": "1"})
     urllib.request.urlopen(request, timeout=5).read()
 
 

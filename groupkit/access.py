@@ -8,7 +8,7 @@ them (NotFound), reads included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from . import roles
 from .errors import Forbidden, NotFound
@@ -85,21 +85,54 @@ def has_administrator(state: State, group: Group, member_id: str, role: Role | N
     return False
 
 
-def subtree(state: State, group: Group) -> Iterator[Group]:
-    """The group and every group below it."""
-    yield group
-    for child_id in state.children(group.id):
-        child = state.group(child_id)
-        assert child is not None, f"group {group.id} lists an unknown child {child_id}"
-        yield from subtree(state, child)
+def is_within(state: State, group: Group, ancestor_id: str) -> bool:
+    """Whether `ancestor_id` names the group itself or one of its ancestors."""
+    return any(node.id == ancestor_id for node in state.ancestry(group))
 
 
-def visible_groups(state: State, user_id: str) -> dict[str, Group]:
-    """Every group the user has an effective role in: the subtrees of their direct memberships."""
-    visible: dict[str, Group] = {}
-    for group_id in state.memberships_of(user_id):
+def visible_groups(state: State, user_id: str) -> dict[str, tuple[Group, Role]]:
+    """Every group the user has an effective role in, with that role: the subtrees of their direct
+    memberships, each role carried down and raised by the memberships met on the way.
+
+    Linear in the groups returned: a group is entered again only when a higher role reaches it, which
+    happens at most once per built-in role, and nothing walks up an ancestry. Iterative, so a chain of
+    any depth is fine."""
+    memberships = state.memberships_of(user_id)
+    found: dict[str, tuple[Group, Role]] = {}
+    for group_id, membership in memberships.items():
         group = state.group(group_id)
         assert group is not None, f"user {user_id} is a member of an unknown group {group_id}"
-        for node in subtree(state, group):
-            visible[node.id] = node
-    return visible
+        stack = [(group, BUILT_IN[membership.role_id])]
+        while stack:
+            node, role = stack.pop()
+            held = found.get(node.id)
+            if held is not None and held[1].rank >= role.rank:
+                continue  # entered already with this role or a higher one, and so was everything below
+            direct = memberships.get(node.id)
+            if direct is not None and BUILT_IN[direct.role_id].rank > role.rank:
+                role = BUILT_IN[direct.role_id]
+            found[node.id] = (node, role)
+            for child_id in state.children(node.id):
+                child = state.group(child_id)
+                assert child is not None, f"group {node.id} lists an unknown child {child_id}"
+                stack.append((child, role))
+    return found
+
+
+def subscribers(state: State, groups: Iterable[Group]) -> set[str]:
+    """The users who hold the Subscriber role directly in one of `groups`."""
+    return {
+        membership.user_id
+        for group in groups
+        for membership in state.members(group.id)
+        if membership.role_id == roles.SUBSCRIBER.id
+    }
+
+
+def keeps_its_subscribers(state: State, group: Group, new_parent: Group) -> bool:
+    """Whether moving `group` under `new_parent` leaves every Subscriber of the group (and so of its
+    sub-groups) its Subscriber: the Subscribers reaching it from above now must reach it from the new
+    parent's line, unless they hold the role in the group itself."""
+    above_now = subscribers(state, list(state.ancestry(group))[1:])
+    above_after = subscribers(state, state.ancestry(new_parent))
+    return above_now <= above_after | subscribers(state, (group,))

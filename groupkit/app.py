@@ -1,20 +1,26 @@
 """Builds the mock: connexion 3 serving the contract, each operation bound to a store, wrapped in the
-request journal, the body guard and the control API.
+request journal, the request guard and the control API.
 
-    MockApp ─> CORS ─┬─ /__mock__/* ──> Control (loopback only)
-                     └─ everything else ──> JournalMiddleware ─> BodyGuard ─> connexion AsyncApp ─> handlers ─> Store
+    MockApp ─> HostGuard ─┬─ /__mock__/* ──> Control (loopback only, no CORS)
+                          └─ everything else ──> CORS ─> JournalMiddleware ─> RequestGuard ─> middleware
+                                                      ─> connexion AsyncApp ─> operations (handlers) ─> Store
 
-CORS is on for every origin by default, because frontends under development are served from another
-origin (a dev server on another port) and send the `Authorization` header.
+`HostGuard` (`hosts.py`) answers only requests addressed to a loopback name or a configured one (DNS
+rebinding). CORS (`cors.py`) wraps the API only: it is on for every origin and every request header by
+default, because frontends under development are served from another origin (a dev server on another port)
+and send `Authorization` and tracing headers. The control API sends no CORS headers at all (`control.py`).
 
-`create_app()` gives a fresh mock per call (its own store and journal), so tests never share state.
+`create_app()` gives a fresh mock per call (its own store and journal), so tests never share state. Its
+extension points are `store_class`, `operations` and `middleware` (see `create_app`).
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import re
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +32,39 @@ from connexion import AsyncApp  # noqa: E402
 from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from connexion.security import ApiKeySecurityHandler  # noqa: E402
-from starlette.middleware.cors import CORSMiddleware  # noqa: E402
-from starlette.types import Receive, Scope, Send  # noqa: E402
+from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from groupkit.handlers import OPERATIONS  # noqa: E402
 
 from . import contract, problems  # noqa: E402
 from . import world as worlds  # noqa: E402
 from .control import PREFIX, Control  # noqa: E402
-from .guard import DEFAULT_MAX_BODY, BodyGuard  # noqa: E402
+from .cors import Cors  # noqa: E402
+from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body  # noqa: E402
+from .hosts import LOOPBACK_HOSTS, HostGuard  # noqa: E402
 from .journal import Journal, JournalMiddleware  # noqa: E402
+from .statefile import DEFAULT_INTERVAL, Saver  # noqa: E402
+from .statefile import read as read_state_file  # noqa: E402
 from .store import Store  # noqa: E402
+from .validation import validator_map  # noqa: E402
+
+Handler = Callable[..., Any]
+"""An operation's function, `handler(store, user, **parameters)`, answering the JSON body (see `handlers`)."""
+
+Middleware = Callable[[ASGIApp], ASGIApp]
+"""Wraps an ASGI application in another: a middleware class, or a function building one."""
+
+
+# `Bearer` (any case), then spaces or tabs (HTTP's whitespace), then the token, which holds none.
+_BEARER = re.compile(r"bearer[ \t]+([^ \t]+)", re.IGNORECASE)
 
 
 def _token_of(header: str) -> str:
-    scheme, _, rest = header.strip().partition(" ")
-    return rest.strip() if scheme.lower() == "bearer" and rest else header.strip()
+    """The token an `Authorization` value carries: `Bearer <token>` or the raw token (anything else is
+    looked up as it is, and found by no one)."""
+    value = header.strip(" \t")
+    bearer = _BEARER.fullmatch(value)
+    return bearer.group(1) if bearer else value
 
 
 def _security_map(store: Store) -> dict[str, type]:
@@ -73,16 +96,24 @@ class MockApp:
         contract_path: Path,
         cors_origins: tuple[str, ...],
         seed: int | None,
+        allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+        admin_token: str | None = None,
+        cors_allow_headers: Sequence[str] = ("*",),
+        operations: Mapping[str, Handler] = OPERATIONS,
+        middleware: Sequence[Middleware] = (),
+        saver: Saver | None = None,
     ) -> None:
         self.store = store
+        self.saver = saver  # keeps the state file of `--state` up to date, between startup and shutdown
         document = contract.load(contract_path)
         self.journal = Journal(journal_size, contract.operations(document))
-        bound = {op: functools.partial(handler, store) for op, handler in OPERATIONS.items()}
+        bound = {op: functools.partial(handler, store) for op, handler in operations.items()}
         self.connexion = AsyncApp(
             __name__,
             pythonic_params=True,
             validate_responses=validate_responses,
             security_map=_security_map(store),
+            validator_map=validator_map(),  # the contract's e-mail addresses and integers (validation.py)
             resolver=Resolver(function_resolver=bound.__getitem__),
         )
         self.connexion.add_api(
@@ -94,24 +125,32 @@ class MockApp:
         self.problems.register(self.connexion)
         self.initial_world = initial_world
         self.seed = seed
-        self.control = Control(store, self.reset, self.journal, control_from_anywhere, self.problems)
-        self._api = JournalMiddleware(
-            BodyGuard(self.connexion, self.problems, max_body), self.journal, PREFIX
+        self.control = Control(
+            store,
+            self.reset,
+            self.journal,
+            self.problems,
+            from_anywhere=control_from_anywhere,
+            admin_token=admin_token,
         )
-        self._entry: Any = self._dispatch
+        inner: ASGIApp = self.connexion
+        for wrap in reversed(middleware):  # the first is the outermost
+            inner = wrap(inner)
+        guarded = RequestGuard(inner, self.problems, operations_with_body(document), max_body, ("/ui/",))
+        self._api: ASGIApp = JournalMiddleware(guarded, self.journal, PREFIX, self._caller)
         if cors_origins:
-            self._entry = CORSMiddleware(
-                self._dispatch,
-                allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST", "PUT", "DELETE"],
-                allow_headers=["Authorization", "Content-Type"],
-                expose_headers=["Allow"],
-                max_age=600,
-            )
+            self._api = Cors(self._api, self.problems, cors_origins, cors_allow_headers)
+        self._entry = HostGuard(self._dispatch, self.problems, allowed_hosts)
+
+    def _caller(self, authorization: str) -> str | None:
+        """The id of the user an `Authorization` value names, for the journal (which never keeps tokens)."""
+        user = self.store.user_for_token(_token_of(authorization))
+        return user.id if user is not None else None
 
     def reset(self) -> None:
-        """Back to the world the mock started with; with a seed, ids are generated afresh from it too, so
-        a test that resets before each scenario sees the same ids every time (hypothesis replays need it)."""
+        """Back to the world the mock was built from (`--fixtures`, also when a state file held another);
+        with a seed, ids are generated afresh from it too, so a test that resets before each scenario sees
+        the same ids every time (hypothesis replays need it)."""
         self.store.replace(
             self.initial_world, rng=random.Random(self.seed) if self.seed is not None else None
         )
@@ -123,7 +162,27 @@ class MockApp:
             await self._api(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._entry(scope, receive, send)
+        if scope["type"] == "lifespan" and self.saver is not None:
+            await self._lifespan(self.saver, scope, receive, send)
+        else:
+            await self._entry(scope, receive, send)
+
+    async def _lifespan(self, saver: Saver, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI lifespan, passed on to the app inside; the saver starts once startup is complete, and
+        saves a last time when shutdown begins (uvicorn sends it after the requests in flight are done)."""
+
+        async def received() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await saver.stop()
+            return message
+
+        async def sent(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                saver.start()
+            await send(message)
+
+        await self._entry(scope, received, sent)
 
 
 def create_app(
@@ -136,12 +195,53 @@ def create_app(
     seed: int | None = None,
     contract_path: Path | str = contract.CONTRACT_PATH,
     cors_origins: tuple[str, ...] = ("*",),
+    cors_allow_headers: tuple[str, ...] = ("*",),
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    admin_token: str | None = None,
+    store_class: type[Store] = Store,
+    operations: Mapping[str, Handler] = OPERATIONS,
+    middleware: Sequence[Middleware] = (),
+    state_file: Path | str | None = None,
+    save_interval: float = DEFAULT_INTERVAL,
 ) -> MockApp:
     """A fresh mock holding `world` (a built-in name, a file path, or a world dict); a broken world is
-    refused with `groupkit.world.InvalidWorld`, which names each problem."""
+    refused with `groupkit.world.InvalidWorld`, which names each problem.
+
+    Three supported extension points change what the mock does without touching its code:
+
+    * `store_class`: the store the world is built into, called as `store_class(state, rng=...)`. A
+      subclass may override any public verb (and call `super()`), e.g. to add a rule or model a backend.
+    * `operations`: the whole operationId -> handler table bound to that store (default
+      `groupkit.handlers.OPERATIONS`; start from `{**OPERATIONS, "getGroup": mine}` to replace one).
+    * `middleware`: ASGI middleware wrapped around connexion, the first outermost. They run inside the
+      journal (which records what the client sent and what they answer) and the request guard (a body
+      they read is within `max_body`, and UTF-8 if JSON), before routing, security and validation; the control
+      API and CORS are outside them.
+
+    With `state_file` the world lives in that file (`groupkit.statefile`): read from it if it exists
+    (`StateFileError` if it cannot be read back), else built from `world` and written to it at once; then
+    written again within `save_interval` seconds of each change, and at the ASGI lifespan's shutdown.
+    `reset` still goes back to `world`.
+
+    Browsers and the mock (`hosts.py`, `cors.py`, `control.py`): the mock answers requests addressed to
+    `allowed_hosts` only (any port; `("*",)` for any), so an in-process client must address it as one of
+    them (`base_url="http://127.0.0.1"`, not starlette's `testserver`). `cors_origins` and
+    `cors_allow_headers` are the API's CORS lists (`("*",)` for any, `()` origins for no CORS); the control
+    API has none. With `admin_token`, every control call needs `X-Mock-Admin-Token: <admin_token>`.
+    """
     source = world if isinstance(world, str) else None
     data = worlds.read(world) if isinstance(world, str) else world
-    store = Store(worlds.build(data, source), rng=random.Random(seed))  # InvalidWorld names each problem
+    state = worlds.build(data, source)  # InvalidWorld names each problem
+    rng = random.Random(seed)
+    saved = read_state_file(Path(state_file)) if state_file is not None else None
+    if saved is not None:
+        state, rng = saved
+    store = store_class(state, rng=rng)
+    saver = Saver(store, Path(state_file), save_interval) if state_file is not None else None
+    if saver is not None and saved is None:
+        saver.save()  # a new state file, so that a path that cannot be written fails now
+    elif saver is not None:
+        saver.saved_version = store.version  # the file holds what the store holds
     return MockApp(
         store,
         data,
@@ -152,4 +252,10 @@ def create_app(
         contract_path=Path(contract_path),
         cors_origins=cors_origins,
         seed=seed,
+        allowed_hosts=allowed_hosts,
+        admin_token=admin_token,
+        cors_allow_headers=cors_allow_headers,
+        operations=operations,
+        middleware=middleware,
+        saver=saver,
     )

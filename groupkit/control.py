@@ -1,5 +1,5 @@
 """The control API under `/__mock__/`, outside the contract: health, demo users, reset, state export and
-import, and the request journal. Reachable from loopback addresses only unless the mock is told otherwise.
+import, and the request journal. It is for tools (curl, scripts, test code), never for web pages.
 
     GET    /__mock__/health                 {"status": "ok", counts}
     GET    /__mock__/users                  the demo users and their tokens
@@ -8,18 +8,38 @@ import, and the request journal. Reachable from loopback addresses only unless t
     PUT    /__mock__/state                  replace the state with a world (checked first: 400, state kept)
     GET    /__mock__/journal?operationId=&method=&path=
     DELETE /__mock__/journal
+
+Who may call it, checked in this order (each refusal is the contract's `Error` body, without CORS headers):
+
+1. A loopback client (403), unless the mock runs with `--control-from-anywhere`.
+2. No cross-origin request (403): a request whose `Origin` is not the mock's own (preflights included), or
+   that a browser marks as sent by another origin (`Sec-Fetch-Site` other than `same-origin` or `none`:
+   browsers send it even where they leave `Origin` out, as on a `no-cors` GET). The control API sends no
+   CORS headers whatever `--cors-origin` or `--no-cors` say, so a page on another origin can read nothing
+   from it either.
+3. With `--admin-token` (or `GROUPKIT_ADMIN_TOKEN`) set: `X-Mock-Admin-Token: <token>` on every call (401).
+4. A state-changing call (reset, state import, journal clear) must be one a page cannot send without a
+   preflight (403): it carries `X-Mock-Control: 1` or a JSON `Content-Type`. Reads need neither.
+
+    curl -X POST -H 'X-Mock-Control: 1' http://127.0.0.1:8080/__mock__/reset
+    curl -X PUT -H 'Content-Type: application/json' -d @world.json http://127.0.0.1:8080/__mock__/state
+
+(The mock's `Host` check, `groupkit.hosts`, comes before all of these and covers the API too.)
 """
 
 from __future__ import annotations
 
-import json
+import hmac
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
+from . import strict_json
 from . import world as worlds
 from .journal import Journal
 from .problems import Problems, method_not_allowed
@@ -27,6 +47,33 @@ from .store import Store
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+CONTROL_HEADER = "X-Mock-Control"
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
+READS = ("GET", "HEAD")
+NOT_FOR_PAGES = "the control API is for tools and test code, not web pages, and sends no CORS headers"
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a `Content-Type` names JSON (`application/json`, `application/*+json`): a type a page cannot
+    send without a preflight, unlike text/plain, forms and multipart."""
+    essence = (content_type or "").split(";", 1)[0].strip().lower()
+    return essence == "application/json" or (essence.startswith("application/") and essence.endswith("+json"))
+
+
+def cross_origin(headers: Headers) -> str | None:
+    """What shows that a browser sent this request from another origin, or None: an `Origin` that is not the
+    server the request is addressed to (`Host`), or a `Sec-Fetch-Site` other than `same-origin` or `none`."""
+    origin, site = headers.get("origin"), headers.get("sec-fetch-site", "none")
+    if origin is not None:
+        try:
+            netloc = urlsplit(origin).netloc.lower()
+        except ValueError:
+            netloc = ""
+        if not netloc or netloc != headers.get("host", "").strip().lower():
+            return f"Origin {origin[:100]!r}"
+    if site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site {site[:20]!r}"
+    return None
 
 
 class Control:
@@ -35,14 +82,17 @@ class Control:
         store: Store,
         reset: Callable[[], None],
         journal: Journal,
-        from_anywhere: bool,
         problems: Problems,
+        *,
+        from_anywhere: bool,
+        admin_token: str | None,
     ) -> None:
         self.store = store
         self.problems = problems
         self._reset = reset
         self.journal = journal
         self.from_anywhere = from_anywhere
+        self.admin_token = admin_token or None
         self.router = Router(
             routes=[
                 Route(f"{PREFIX}/health", self.health, methods=["GET"]),
@@ -57,17 +107,43 @@ class Control:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = scope.get("client")
-        if not self.from_anywhere and (client is None or client[0] not in LOOPBACK):
-            await self.problems.send(send, 403, "The control API answers loopback clients only")
-            return
-        allowed = self._methods(scope["path"])
-        if scope["type"] == "http" and allowed and scope["method"] not in allowed:
-            # starlette's answer would be text/plain and name only one route's methods
-            message, headers = method_not_allowed(scope["method"], scope["path"], allowed)
-            await self.problems.send(send, 405, message, headers)
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            status, message, headers = refusal
+            await self.problems.send(send, status, message, headers)
             return
         await self.router(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        """Why the control API will not serve this request (status, message, headers), or None: the rules of
+        the module's docstring, in its order, with an unknown method (405) before the last."""
+        client = scope.get("client")
+        if not self.from_anywhere and (client is None or client[0] not in LOOPBACK):
+            return 403, "The control API answers loopback clients only", {}
+        headers = Headers(scope=scope)
+        foreign = cross_origin(headers)
+        if foreign is not None:
+            return 403, f"The control API answers no cross-origin requests ({foreign}): {NOT_FOR_PAGES}", {}
+        given = headers.get(ADMIN_TOKEN_HEADER, "").encode()
+        if self.admin_token is not None and not hmac.compare_digest(given, self.admin_token.encode()):
+            return (
+                401,
+                f"The control API needs the mock's admin token: send {ADMIN_TOKEN_HEADER}: <token>",
+                {},
+            )
+        method, path = scope["method"], scope["path"]
+        allowed = self._methods(path)
+        if allowed and method not in allowed:
+            # starlette's answer would be text/plain and name only one route's methods
+            message, allow = method_not_allowed(method, path, allowed)
+            return 405, message, allow
+        marked = CONTROL_HEADER in headers or is_json(headers.get("content-type"))
+        if allowed and method not in READS and not marked:
+            message = (
+                f"{method} {path} changes the mock's state: send {CONTROL_HEADER}: 1 (or a JSON Content-Type)"
+            )
+            return 403, f"{message}; {NOT_FOR_PAGES}", {}
+        return None
 
     def _methods(self, path: str) -> tuple[str, ...]:
         """Every method the control API serves at `path` (HEAD with GET, as starlette serves it)."""
@@ -103,7 +179,7 @@ class Control:
 
     async def import_state(self, request: Request) -> Response:
         try:
-            data = json.loads(await request.body())
+            data = strict_json.loads(await request.body())  # no NaN or lone surrogate gets stored
         except ValueError as error:
             return self.problems.starlette_response(400, f"The body is not JSON: {error}")
         try:

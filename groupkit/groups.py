@@ -12,9 +12,9 @@ from dataclasses import replace
 from typing import TypeVar
 
 from . import access, roles
-from .errors import Conflict, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .model import Device, Group, GroupChanges, GroupView
-from .pagination import Page, page_of
+from .pagination import Page
 from .roles import Role
 from .state import State
 
@@ -40,10 +40,13 @@ def _view_for(state: State, user_id: str, group: Group) -> GroupView:
 
 
 def list_for(state: State, user_id: str, limit: int, token: str | None) -> Page[GroupView]:
-    """The groups the caller has an effective role in, in creation order."""
+    """The groups the caller has an effective role in, in creation order; the cost grows with the number
+    of those groups (and their log for the sort), never with the depth of a chain of sub-groups."""
     visible = access.visible_groups(state, user_id).values()
-    page = page_of(((g.seq, g) for g in visible), f"user-groups:{user_id}", limit, token)
-    return Page([_view_for(state, user_id, g) for g in page.items], page.next_token)
+    page = state.cursors.page_of(
+        ((g.seq, (g, r)) for g, r in visible), f"user-groups:{user_id}", limit, token
+    )
+    return Page([view(state, user_id, g, role) for g, role in page.items], page.next_token)
 
 
 def get(state: State, user_id: str, group_id: str) -> GroupView:
@@ -95,7 +98,8 @@ def create(
 
 def update(state: State, user_id: str, group_id: str, changes: GroupChanges, *, today: str) -> GroupView:
     """Apply `changes` all together or not at all. A new owner must have a role in the group; a move needs
-    `group:create` on the new parent, which must not be the group itself or below it."""
+    `group:create` on the new parent, which must not be the group itself or below it, and must keep the
+    group's Subscribers (docs/contract-decisions.md, "The move rule")."""
     group, _ = access.require(state, user_id, group_id, roles.UPDATE)
     owner_id, parent_id = changes.owner_id, changes.parent_id
     if owner_id is not None and access.effective_role(state, owner_id, group) is None:
@@ -103,9 +107,14 @@ def update(state: State, user_id: str, group_id: str, changes: GroupChanges, *, 
     if changes.default_role is not None:
         access.known_role(changes.default_role)
     if parent_id is not None and parent_id != group.parent:
-        access.require(state, user_id, parent_id, roles.CREATE_SUBGROUP)
-        if any(g.id == parent_id for g in access.subtree(state, group)):
+        new_parent, _ = access.require(state, user_id, parent_id, roles.CREATE_SUBGROUP)
+        if access.is_within(state, new_parent, group.id):
             raise Conflict("A group cannot be moved under itself or one of its sub-groups")
+        if not access.keeps_its_subscribers(state, group, new_parent):
+            raise Forbidden(
+                "A move must keep the group's Subscriber: every Subscriber of the group must still be"
+                " one under the new parent"
+            )
     updated = replace(
         group,
         name=_new(changes.name, group.name),

@@ -1,18 +1,26 @@
 """Cursor pagination: items kept in creation order, and opaque `nextToken`s that walk them exactly once.
 
-Every item gets a store-wide, ever-increasing sequence number when it is created. A page is "the next
+Every item gets a world-wide, ever-increasing sequence number when it is created. A page is "the next
 `limit` items whose sequence number is above the cursor's", found by bisection, so a page costs
 O(limit + log n) and items added during a walk appear after the cursor, never twice. A `nextToken`
 carries the sequence number of the last item of the page (the seed's DynamoDB wording: "the key of the
-item where the operation stopped") and a tag of the list it belongs to, so a token from another list,
-or one that was tampered with, is refused with 400 instead of being misread.
+item where the operation stopped"), bound to the list it belongs to.
+
+Cursors are sealed with a secret key of the world (`Cursors`): the number is encrypted, so a cursor shows
+nothing of the counter every tenant's items share, and authenticated together with the list's name, so a
+cursor from another list, a forged or an altered one is refused with 400 instead of being misread. The
+construction is SIV (RFC 5297's shape) with HMAC-SHA256 as the pseudo-random function: the synthetic IV
+is a MAC of the list and the number, and the key stream that hides the number is derived from that IV.
+The same list and number always give the same cursor, so a page read twice carries the same `nextToken`.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import zlib
+import hashlib
+import hmac
+import re
+import secrets
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +33,11 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
+KEY_BYTES = 32
+_NUMBER_BYTES = 8
+_IV_BYTES = 16
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # base64url of IV + number (24 bytes), unpadded
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
@@ -34,29 +47,68 @@ class Page(Generic[T]):
     next_token: str | None
 
 
-def _tag(scope: str) -> str:
-    return format(zlib.crc32(scope.encode()), "08x")
+def _refused() -> BadRequest:
+    return BadRequest("nextToken is not a token this list issued", code="INVALID_NEXT_TOKEN")
 
 
-def encode_token(scope: str, seq: int) -> str:
-    raw = f"{_tag(scope)}:{seq}".encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+class Cursors:
+    """Issues and reads the `nextToken`s of one world under its secret `key` (random unless given: a
+    world read back from a state file keeps the key its cursors were issued under)."""
 
+    __slots__ = ("key",)
 
-def decode_token(scope: str, token: str | None) -> int:
-    """The sequence number a token continues after (0 for the first page); BadRequest if it is not ours."""
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        tag, _, seq_text = raw.partition(":")
-        seq = int(seq_text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        seq = -1
-        tag = ""
-    if tag != _tag(scope) or seq < 0 or not seq_text.isdigit() or encode_token(scope, seq) != token:
-        raise BadRequest("nextToken is not a token this list issued", code="INVALID_NEXT_TOKEN")
-    return seq
+    def __init__(self, key: bytes | None = None) -> None:
+        if key is not None and len(key) != KEY_BYTES:
+            raise ValueError(f"a cursor key is {KEY_BYTES} bytes")
+        self.key = key if key is not None else secrets.token_bytes(KEY_BYTES)
+
+    def _prf(self, label: bytes, data: bytes) -> bytes:
+        return hmac.new(self.key, label + b"\0" + data, hashlib.sha256).digest()
+
+    def _iv(self, scope: str, number: bytes) -> bytes:
+        return self._prf(b"iv", scope.encode("utf-8", "surrogatepass") + b"\0" + number)[:_IV_BYTES]
+
+    def _mask(self, iv: bytes, number: bytes) -> bytes:
+        pad = self._prf(b"pad", iv)
+        return bytes(a ^ b for a, b in zip(number, pad, strict=False))
+
+    def encode(self, scope: str, seq: int) -> str:
+        """The cursor of list `scope` that continues after sequence number `seq`."""
+        number = seq.to_bytes(_NUMBER_BYTES, "big")  # OverflowError for a negative or huge number
+        iv = self._iv(scope, number)
+        return base64.urlsafe_b64encode(iv + self._mask(iv, number)).decode()
+
+    def decode(self, scope: str, token: str | None) -> int:
+        """The sequence number a cursor continues after (0 for none: the first page); BadRequest unless
+        this key issued it for list `scope`."""
+        if not token:
+            return 0
+        if not _TOKEN.fullmatch(token):
+            raise _refused()
+        raw = base64.urlsafe_b64decode(token)  # 32 base64url characters: always 24 bytes
+        iv, sealed = raw[:_IV_BYTES], raw[_IV_BYTES:]
+        number = self._mask(iv, sealed)
+        if not hmac.compare_digest(iv, self._iv(scope, number)):
+            raise _refused()
+        return int.from_bytes(number, "big")
+
+    def page(
+        self, seqs: list[int], get: Callable[[int], T], scope: str, limit: int, token: str | None
+    ) -> Page[T]:
+        """One page of list `scope`, whose items are under `seqs` (sorted ascending); `get(seq)` returns
+        the item stored under a number."""
+        after = self.decode(scope, token)
+        start = bisect_right(seqs, after)
+        chosen = seqs[start : start + limit]
+        items = [get(seq) for seq in chosen]
+        more = start + limit < len(seqs)
+        return Page(items, self.encode(scope, chosen[-1]) if more and chosen else None)
+
+    def page_of(self, pairs: Iterable[tuple[int, T]], scope: str, limit: int, token: str | None) -> Page[T]:
+        """Paginate (seq, item) pairs that are not kept in an index (computed per request)."""
+        ordered = sorted(pairs, key=lambda pair: pair[0])
+        table = dict(ordered)
+        return self.page([seq for seq, _ in ordered], table.__getitem__, scope, limit, token)
 
 
 class OrderedIndex(Generic[T]):
@@ -95,22 +147,9 @@ class OrderedIndex(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         return (self._items[seq] for seq in self._seqs)
 
-    def page(self, scope: str, limit: int, token: str | None) -> Page[T]:
-        return paginate(self._seqs, self._items.__getitem__, scope, limit, token)
+    def entries(self) -> Iterator[tuple[int, T]]:
+        """(sequence number, item) pairs, in order."""
+        return ((seq, self._items[seq]) for seq in self._seqs)
 
-
-def paginate(seqs: list[int], get: Callable[[int], T], scope: str, limit: int, token: str | None) -> Page[T]:
-    """One page of `seqs` (sorted ascending); `get(seq)` returns the item stored under a number."""
-    after = decode_token(scope, token)
-    start = bisect_right(seqs, after)
-    chosen = seqs[start : start + limit]
-    items = [get(seq) for seq in chosen]
-    more = start + limit < len(seqs)
-    return Page(items, encode_token(scope, chosen[-1]) if more and chosen else None)
-
-
-def page_of(pairs: Iterable[tuple[int, T]], scope: str, limit: int, token: str | None) -> Page[T]:
-    """Paginate (seq, item) pairs that are not kept in an index (computed per request)."""
-    ordered = sorted(pairs, key=lambda pair: pair[0])
-    table = dict(ordered)
-    return paginate([seq for seq, _ in ordered], table.__getitem__, scope, limit, token)
+    def page(self, cursors: Cursors, scope: str, limit: int, token: str | None) -> Page[T]:
+        return cursors.page(self._seqs, self._items.__getitem__, scope, limit, token)

@@ -1,5 +1,6 @@
 """The one place where errors become HTTP responses with the contract's `Error` body, whatever their source:
-domain errors, connexion's problems, starlette's HTTP errors, the body guard, the control API, and bugs.
+domain errors, connexion's problems, starlette's HTTP errors, the request guard, the control API, the
+server's protocol-level refusals (`groupkit/server.py`), and bugs.
 
 Which `code` goes with which status is read from the contract the mock serves (`Error.code`'s
 `x-status-of-code` and `x-general-code`, through `contract.error_table`), never from a Python copy. The wire
@@ -38,8 +39,11 @@ MESSAGES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Payload too large",
+    414: "URI too long",
     415: "Unsupported media type",
+    431: "Request header fields too large",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 

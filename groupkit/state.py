@@ -2,17 +2,18 @@
 in creation order that the API pages through. No domain rules: it stores, finds and pages what it is told.
 
 Every list item gets a state-wide, ever-increasing sequence number (`next_seq`) when it is created; a
-list's order is the order of those numbers (see `groupkit.pagination`). Users and groups are never
+list's order is the order of those numbers (see `groupkit.pagination`), and the state's `cursors` seal
+the `nextToken`s that point into them. A world read back from a state file gives its items the numbers
+they had (the `seq` arguments), so cursors issued before a restart still work. Users and groups are never
 deleted, so their dicts' insertion order is their creation order.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping
 
 from .model import ApiKey, Attachment, Device, Group, Membership, User
-from .pagination import OrderedIndex, Page
+from .pagination import Cursors, OrderedIndex, Page
 
 _NO_MEMBERSHIPS: Mapping[str, Membership] = {}
 
@@ -20,8 +21,9 @@ _NO_MEMBERSHIPS: Mapping[str, Membership] = {}
 class State:
     """Users, groups, memberships, devices, API keys, connectors and notifications of one world."""
 
-    def __init__(self) -> None:
-        self._seq = itertools.count(1)
+    def __init__(self, cursors: Cursors | None = None) -> None:
+        self.cursors = cursors if cursors is not None else Cursors()
+        self._next_seq = 1
         self._users: dict[str, User] = {}
         self._by_email: dict[str, User] = {}  # lower-cased email -> user
         self._by_token: dict[str, User] = {}
@@ -36,7 +38,20 @@ class State:
         self._notifications: dict[str, list[Attachment]] = {}
 
     def next_seq(self) -> int:
-        return next(self._seq)
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    @property
+    def seq_counter(self) -> int:
+        """The number `next_seq` gives next."""
+        return self._next_seq
+
+    def continue_seqs_from(self, seq: int) -> None:
+        """Make `next_seq` continue from `seq` (a world read back with its items' numbers)."""
+        if seq < self._next_seq:
+            raise ValueError(f"the sequence cannot go back from {self._next_seq} to {seq}")
+        self._next_seq = seq
 
     # ----------------------------------------------------------------- users
 
@@ -92,9 +107,10 @@ class State:
 
     # ----------------------------------------------------------------- memberships
 
-    def add_membership(self, group_id: str, user_id: str, role_id: str) -> Membership:
-        """A new direct membership, last in the group's user list."""
-        membership = Membership(group_id, user_id, role_id, self.next_seq())
+    def add_membership(self, group_id: str, user_id: str, role_id: str, seq: int | None = None) -> Membership:
+        """A new direct membership, last in the group's user list (under `seq`, if given, which must be
+        above the list's numbers)."""
+        membership = Membership(group_id, user_id, role_id, self.next_seq() if seq is None else seq)
         self._members.setdefault(group_id, OrderedIndex()).add(membership.seq, membership)
         self._memberships_of.setdefault(user_id, {})[group_id] = membership
         return membership
@@ -120,12 +136,17 @@ class State:
         return self._members.get(group_id, ())
 
     def page_members(self, group_id: str, limit: int, token: str | None) -> Page[Membership]:
-        return self._members.get(group_id, OrderedIndex()).page(f"users:{group_id}", limit, token)
+        return self._members.get(group_id, OrderedIndex()).page(
+            self.cursors, f"users:{group_id}", limit, token
+        )
 
     # ----------------------------------------------------------------- devices
 
-    def add_device(self, device: Device) -> None:
-        self._devices.setdefault(device.group_id, OrderedIndex()).add(self.next_seq(), device)
+    def add_device(self, device: Device, seq: int | None = None) -> None:
+        """A new device, last in its group's list (under `seq`, if given, which must be above the list's
+        numbers)."""
+        index = self._devices.setdefault(device.group_id, OrderedIndex())
+        index.add(self.next_seq() if seq is None else seq, device)
         self._device_ids.add(device.device_id)
 
     def has_device(self, device_id: str) -> bool:
@@ -135,11 +156,18 @@ class State:
         """A group's devices, in creation order."""
         return self._devices.get(group_id, ())
 
+    def device_entries(self, group_id: str) -> Iterable[tuple[int, Device]]:
+        """A group's devices with their sequence numbers, in creation order."""
+        index = self._devices.get(group_id)
+        return index.entries() if index is not None else ()
+
     def count_devices(self, group_id: str) -> int:
         return len(self._devices.get(group_id, ()))
 
     def page_devices(self, group_id: str, limit: int, token: str | None) -> Page[Device]:
-        return self._devices.get(group_id, OrderedIndex()).page(f"devices:{group_id}", limit, token)
+        return self._devices.get(group_id, OrderedIndex()).page(
+            self.cursors, f"devices:{group_id}", limit, token
+        )
 
     # ----------------------------------------------------------------- API keys
 

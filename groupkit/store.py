@@ -16,6 +16,9 @@ The re-entrant lock is kept for Python code on other threads: a test thread read
 while uvicorn serves that app from a thread of its own (`tests/conftest.py: serve`; no test does so
 today), or one app driven from two event loops (each starlette `TestClient` runs one in a thread).
 Uncontended it costs ~0.25 µs a call.
+
+Saving. Every verb that changes the world (and `replace`) raises `version`; `snapshot()` takes the whole
+world with that version under the lock, which is what `groupkit.statefile` writes to a state file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -32,7 +36,7 @@ from . import apikeys, groups, members
 from . import world as worlds
 from .access import effective_role
 from .model import ApiKey, Device, GroupChanges, GroupView, Member, MembershipView, Removal, User
-from .pagination import Page, paginate
+from .pagination import Cursors, Page
 from .roles import BUILT_IN, Role
 from .state import State
 
@@ -55,6 +59,32 @@ def _atomic(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[
     return locked
 
 
+def _changes(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Run a verb that changes the world holding the lock; if it succeeds, the store's version goes up (a
+    refused call changes nothing, so it leaves the version as it was)."""
+
+    @functools.wraps(method)
+    def changing(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.lock:
+            result = method(self, *args, **kwargs)
+            self._version += 1
+            return result
+
+    return changing
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole store at one moment: its world, where each item stands in the lists, the key its cursors
+    are sealed with, the state of its id generator, and the store's `version` then."""
+
+    world: dict[str, Any]
+    positions: worlds.Positions
+    cursor_key: bytes
+    ids: tuple[Any, ...]
+    version: int
+
+
 class Store:
     """The whole world of one mock. Build it with `Store.from_world(data)`; `export()` gives it back."""
 
@@ -69,6 +99,7 @@ class Store:
         self._state = state if state is not None else State()
         self._rng = rng or random.Random()
         self._today = today
+        self._version = 0
 
     # ----------------------------------------------------------------- the world in and out
 
@@ -86,11 +117,35 @@ class Store:
             self._state = state
             if rng is not None:
                 self._rng = rng
+            self._version += 1
 
     @_atomic
     def export(self) -> dict[str, Any]:
         """The whole state in the fixtures format (what `from_world` reads)."""
         return worlds.export(self._state)
+
+    @property
+    def version(self) -> int:
+        """How many changes the world has seen (each successful change and each `replace` counts one)."""
+        return self._version
+
+    @_atomic
+    def snapshot(self) -> Snapshot:
+        """The whole store as a state file keeps it (`groupkit.statefile`)."""
+        state = self._state
+        return Snapshot(
+            world=worlds.export(state),
+            positions=worlds.positions(state),
+            cursor_key=state.cursors.key,
+            ids=self._rng.getstate(),
+            version=self._version,
+        )
+
+    @property
+    def cursors(self) -> Cursors:
+        """What issues and reads the current world's `nextToken`s (a new world brings a new key, so a
+        cursor of the world before a reset or an import is refused)."""
+        return self._state.cursors
 
     @_atomic
     def counts(self) -> dict[str, int]:
@@ -124,7 +179,7 @@ class Store:
     def get_group(self, user_id: str, group_id: str) -> GroupView:
         return groups.get(self._state, user_id, group_id)
 
-    @_atomic
+    @_changes
     def create_group(
         self,
         user_id: str,
@@ -146,17 +201,17 @@ class Store:
             new_token=lambda: "gtk_" + self._hex(32),
         )
 
-    @_atomic
+    @_changes
     def update_group(self, user_id: str, group_id: str, changes: GroupChanges) -> GroupView:
         return groups.update(self._state, user_id, group_id, changes, today=self._today())
 
     # ----------------------------------------------------------------- external API keys
 
-    @_atomic
+    @_changes
     def create_api_key(self, user_id: str, group_id: str, key_type: str, name: str, token: str) -> ApiKey:
         return apikeys.create(self._state, user_id, group_id, key_type, name, token, today=self._today())
 
-    @_atomic
+    @_changes
     def update_api_key(
         self, user_id: str, group_id: str, key_type: str, *, name: str | None = None, token: str | None = None
     ) -> ApiKey:
@@ -164,7 +219,7 @@ class Store:
             self._state, user_id, group_id, key_type, name=name, token=token, today=self._today()
         )
 
-    @_atomic
+    @_changes
     def delete_api_key(self, user_id: str, group_id: str, key_type: str) -> None:
         apikeys.delete(self._state, user_id, group_id, key_type)
 
@@ -174,17 +229,17 @@ class Store:
 
     # ----------------------------------------------------------------- members
 
-    @_atomic
+    @_changes
     def invite(self, user_id: str, group_id: str, email: str, role_id: str) -> MembershipView:
         return members.invite(
             self._state, user_id, group_id, email, role_id, today=self._today(), new_id=self._new_id
         )
 
-    @_atomic
+    @_changes
     def update_member(self, user_id: str, group_id: str, member_id: str, role_id: str) -> MembershipView:
         return members.change_role(self._state, user_id, group_id, member_id, role_id)
 
-    @_atomic
+    @_changes
     def remove_member(self, user_id: str, group_id: str, member_id: str | None) -> Removal:
         return members.remove(self._state, user_id, group_id, member_id)
 
@@ -199,17 +254,23 @@ class Store:
         return groups.list_devices(self._state, user_id, group_id, limit, token)
 
     def list_roles(self, limit: int, token: str | None) -> Page[Role]:
-        """The built-in roles: the platform's, not the world's (so no lock)."""
+        """The built-in roles: the platform's, not the world's (only its cursors are the world's)."""
         every = list(BUILT_IN.values())
-        return paginate(list(range(1, len(every) + 1)), lambda seq: every[seq - 1], "roles", limit, token)
+        seqs = list(range(1, len(every) + 1))
+        return self.cursors.page(seqs, lambda seq: every[seq - 1], "roles", limit, token)
 
     # ----------------------------------------------------------------- ids
 
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A fresh id, never one a user or group of the world already has (a world loaded from a file may
+        hold ids this generator gives too, e.g. one exported by a mock run with the same seed)."""
+        while True:
+            new = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            if self._state.user(new) is None and self._state.group(new) is None:
+                return new
 
     def _hex(self, length: int) -> str:
         return format(self._rng.getrandbits(length * 4), f"0{length}x")
 
 
-__all__ = ["Store", "utc_today"]
+__all__ = ["Snapshot", "Store", "utc_today"]

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from groupkit.app import MockApp, create_app
+from groupkit.server import Limits, listen, make_server
+from groupkit.server import config as server_config
 from groupkit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,9 @@ DEFAULT_WORLD: dict[str, Any] = json.loads((ROOT / "fixtures" / "default.json").
 
 # Demo tokens of the default world, by first name.
 TOKENS = {name: f"demo-token-{name}" for name in ("alice", "bruno", "chloe", "dan", "eva", "giulia")}
+
+# What a state-changing control call carries (a header no web page can send without a refused preflight).
+CONTROL = {"X-Mock-Control": "1"}
 
 
 def user_id(world: dict[str, Any], first_name: str) -> str:
@@ -57,12 +61,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yields the base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+def serve(app: Any, limits: Limits | None = None) -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port in a thread, with uvicorn configured as `groupkit mock`
+    configures it (`groupkit.server`: its limits and protocol); yields the base URL."""
+    sockets = listen("127.0.0.1", 0)
+    port = sockets[0].getsockname()[1]
+    problems = getattr(app, "problems", None)
+    config = server_config(app, problems=problems, limits=limits or Limits(), log_level="error")
+    server = make_server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -88,8 +95,8 @@ def shared_mock() -> Iterator[tuple[MockApp, str]]:
 def live(shared_mock: tuple[MockApp, str]) -> str:
     """Base URL of the shared mock, reset to the default world with an empty journal for this test."""
     mock, url = shared_mock
-    httpx.post(f"{url}/__mock__/reset").raise_for_status()
-    httpx.delete(f"{url}/__mock__/journal").raise_for_status()
+    httpx.post(f"{url}/__mock__/reset", headers=CONTROL).raise_for_status()
+    httpx.delete(f"{url}/__mock__/journal", headers=CONTROL).raise_for_status()
     return url
 
 

@@ -178,19 +178,37 @@ def test_response_validation_is_on_and_can_be_turned_off() -> None:
     the test suite relies on; with validation off the same answer goes out unchanged."""
     from groupkit.handlers import OPERATIONS
 
-    original = OPERATIONS["getGroup"]
-
     async def broken(store: Any, user: str, group_id: str) -> Any:
         return {"not": "an array"}
 
-    OPERATIONS["getGroup"] = broken
-    try:
-        for validate, expected in ((True, 500), (False, 200)):
-            with serve(create_app(validate_responses=validate)) as url:
-                response = httpx.get(f"{url}/group", params={"groupId": ACME}, headers=auth("alice"))
-            assert response.status_code == expected
-    finally:
-        OPERATIONS["getGroup"] = original
+    operations = {**OPERATIONS, "getGroup": broken}
+    for validate, expected in ((True, 500), (False, 200)):
+        with serve(create_app(validate_responses=validate, operations=operations)) as url:
+            response = httpx.get(f"{url}/group", params={"groupId": ACME}, headers=auth("alice"))
+        assert response.status_code == expected
+
+
+def test_middleware_wrap_connexion_first_outermost_behind_the_body_guard() -> None:
+    """`create_app(middleware=...)`: the first wraps the next, they see the API's requests but not the
+    control API's, and a body the guard refuses never reaches them."""
+    seen: list[str] = []
+
+    def noting(name: str) -> Any:
+        def wrap(app: Any) -> Any:
+            async def middleware(scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http":
+                    seen.append(f"{name} {scope['method']} {scope['path']}")
+                await app(scope, receive, send)
+
+            return middleware
+
+        return wrap
+
+    with serve(create_app(middleware=[noting("outer"), noting("inner")], max_body=16)) as url:
+        assert httpx.get(f"{url}/group/roles", headers=auth("alice")).status_code == 200
+        assert httpx.post(f"{url}/group", json={"name": "x" * 32}, headers=auth("alice")).status_code == 413
+        httpx.get(f"{url}/__mock__/journal")
+    assert seen == ["outer GET /group/roles", "inner GET /group/roles"]
 
 
 def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
@@ -213,31 +231,27 @@ def test_connexion_calls_async_handlers_on_the_event_loop(coroutine: bool, expec
     import threading
 
     from groupkit.handlers import OPERATIONS
+    from groupkit.store import Store
 
-    original = OPERATIONS["listRoles"]
-
-    def plain(store: Any, user: str, limit: int = 20, next_token: str | None = None) -> Any:
-        return asyncio.run(original(store, user, limit, next_token))
-
-    if not coroutine:
-        OPERATIONS["listRoles"] = plain
-    try:
-        app = create_app()
-    finally:
-        OPERATIONS["listRoles"] = original
     seen: list[str] = []
-    list_roles = app.store.list_roles
     loop_thread = threading.get_ident()  # asyncio.run below runs the event loop in this thread
 
-    def spy(limit: int, token: str | None) -> Any:
-        seen.append("event loop" if threading.get_ident() == loop_thread else "thread pool")
-        return list_roles(limit, token)
+    class Spy(Store):
+        def list_roles(self, limit: int, token: str | None) -> Any:
+            seen.append("event loop" if threading.get_ident() == loop_thread else "thread pool")
+            return super().list_roles(limit, token)
 
-    app.store.list_roles = spy  # type: ignore[method-assign]
+    list_roles = OPERATIONS["listRoles"]
+
+    def plain(store: Any, user: str, limit: int = 20, next_token: str | None = None) -> Any:
+        return asyncio.run(list_roles(store, user, limit, next_token))
+
+    operations = OPERATIONS if coroutine else {**OPERATIONS, "listRoles": plain}
+    app = create_app(store_class=Spy, operations=operations)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
 
     async def call() -> httpx.Response:
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             return await http.get("/group/roles", headers=auth("dan"))
 
     assert asyncio.run(call()).status_code == 200

@@ -29,6 +29,7 @@ from groupkit.conformance.results import ExitCode, Result
 from groupkit.conformance.runner import run
 
 from .conftest import TOKENS, free_port, serve
+from .sabotage.persistence import KeyNeverDeleted
 
 ALICE, EVA = TOKENS["alice"], TOKENS["eva"]
 
@@ -54,10 +55,9 @@ def quick(url: str, **overrides: Any) -> Options:
 
 
 def broken_mock() -> MockApp:
-    """A mock whose DELETE /group/apiKey answers 200 and deletes nothing (it only finds the key)."""
-    app = create_app(seed=1, validate_responses=False)
-    app.store.delete_api_key = app.store._api_key  # type: ignore[method-assign]
-    return app
+    """A mock whose DELETE /group/apiKey answers 200 and deletes nothing (it deletes from a scratch copy
+    of the world: the sabotage suite's delete-does-nothing store)."""
+    return create_app(seed=1, validate_responses=False, store_class=KeyNeverDeleted)
 
 
 # ------------------------------------------------------------------------------- could not run: exit 2
@@ -272,7 +272,7 @@ def test_same_seed_same_run() -> None:
 
 
 def test_read_only_sends_no_write(live: str) -> None:
-    httpx.delete(f"{live}/__mock__/journal").raise_for_status()
+    httpx.delete(f"{live}/__mock__/journal", headers={"X-Mock-Control": "1"}).raise_for_status()
     out = io.StringIO()
     result = run(quick(live, include=[], read_only=True, other_token=EVA, phases=None), out=out)
     assert result.exit_code is ExitCode.OK, out.getvalue()

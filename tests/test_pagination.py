@@ -1,26 +1,55 @@
-"""Unit tests of groupkit.pagination: opaque tokens, OrderedIndex, paginate and page_of."""
+"""groupkit.pagination: sealed cursors, OrderedIndex and pages of sequence numbers; and cursors on the wire
+(forged, foreign or stale ones refused with 400, no shared counter shown)."""
 
 from __future__ import annotations
 
 import base64
+import re
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from groupkit.app import create_app
 from groupkit.errors import BadRequest
-from groupkit.pagination import OrderedIndex, Page, decode_token, encode_token, page_of, paginate
+from groupkit.pagination import KEY_BYTES, Cursors, OrderedIndex, Page
+
+from .conftest import DEFAULT_WORLD, auth, group_id, serve, user_id
+from .test_app import assert_error
+
+CURSORS = Cursors(bytes(range(KEY_BYTES)))  # a fixed key, so that failures replay
+ACME = group_id(DEFAULT_WORLD, "ACME Logistics")
+
+
+def encode_token(scope: str, seq: int) -> str:
+    return CURSORS.encode(scope, seq)
+
+
+def decode_token(scope: str, token: str | None) -> int:
+    return CURSORS.decode(scope, token)
+
+
+def paginate(seqs: list[int], get: Any, scope: str, limit: int, token: str | None) -> Page[Any]:
+    return CURSORS.page(seqs, get, scope, limit, token)
+
+
+def page_of(pairs: Any, scope: str, limit: int, token: str | None) -> Page[Any]:
+    return CURSORS.page_of(pairs, scope, limit, token)
 
 
 def raw_token(text: str) -> str:
-    """A token built by hand from its decoded text, the way encode_token builds its own."""
+    """A token built by hand from its decoded text."""
     return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
-def tag(scope: str) -> str:
-    return format(zlib.crc32(scope.encode()), "08x")
+def old_token(scope: str, seq: int) -> str:
+    """A cursor as groupkit issued them before they were sealed: a CRC-32 of the list, then the number.
+    Anyone could compute one for any position (the issue's forged cursor)."""
+    return raw_token(f"{zlib.crc32(scope.encode()):08x}:{seq}")
 
 
 def walk(seqs: list[int], scope: str, limit: int) -> tuple[list[int], list[Page[int]]]:
@@ -40,18 +69,20 @@ def walk(seqs: list[int], scope: str, limit: int) -> tuple[list[int], list[Page[
 # ----------------------------------------------------------------- tokens
 
 
-@pytest.mark.parametrize("seq", [0, 1, 42, 2**31, 10**15])
-@pytest.mark.parametrize("scope", ["user-groups", "devices:abc", "users:abc", "roles", "", "é:ü"])
+@pytest.mark.parametrize("seq", [0, 1, 42, 2**31, 10**15, 2**64 - 1])
+@pytest.mark.parametrize(
+    "scope", ["user-groups:u1", "devices:abc", "users:abc", "roles", "", "é:ü", "a\ud800"]
+)
 def test_encode_decode_round_trip(scope: str, seq: int) -> None:
     token = encode_token(scope, seq)
     assert decode_token(scope, token) == seq
-    # URL-safe and unpadded: usable as a query parameter as is.
+    # URL-safe and unpadded: usable as a query parameter as is; one length for every cursor.
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    assert token == raw_token(f"{tag(scope)}:{seq}")
+    assert len(token) == 32
 
 
 @settings(deadline=None)
-@given(scope=st.text(max_size=30), seq=st.integers(min_value=0, max_value=2**63))
+@given(scope=st.text(max_size=30), seq=st.integers(min_value=0, max_value=2**64 - 1))
 def test_encode_decode_round_trip_property(scope: str, seq: int) -> None:
     assert decode_token(scope, encode_token(scope, seq)) == seq
 
@@ -61,10 +92,18 @@ def test_no_token_is_the_start(token: str | None) -> None:
     assert decode_token("roles", token) == 0
 
 
-def test_tokens_are_deterministic_and_differ_by_scope_and_seq() -> None:
+def test_tokens_are_deterministic_and_differ_by_scope_seq_and_key() -> None:
     assert encode_token("a", 1) == encode_token("a", 1)
     assert encode_token("a", 1) != encode_token("b", 1)
     assert encode_token("a", 1) != encode_token("a", 2)
+    assert Cursors().encode("a", 1) != encode_token("a", 1)
+
+
+def test_every_mock_has_its_own_key() -> None:
+    assert Cursors().key != Cursors().key
+    assert len(Cursors().key) == KEY_BYTES
+    with pytest.raises(ValueError):
+        Cursors(b"short")
 
 
 @pytest.mark.parametrize(
@@ -72,7 +111,8 @@ def test_tokens_are_deterministic_and_differ_by_scope_and_seq() -> None:
     [
         pytest.param("devices:g1", "devices:g2", id="same-list-other-group"),
         pytest.param("devices:g1", "users:g1", id="other-list-same-group"),
-        pytest.param("roles", "user-groups", id="other-list"),
+        pytest.param("roles", "user-groups:u1", id="other-list"),
+        pytest.param("user-groups:u1", "user-groups:u2", id="other-user"),
         pytest.param("roles", "Roles", id="case"),
     ],
 )
@@ -84,6 +124,42 @@ def test_a_token_of_another_scope_is_refused(scope: str, other: str) -> None:
     assert raised.value.message
 
 
+@pytest.mark.parametrize("seq", [0, 1, 5, 10**6])
+def test_a_token_sealed_with_another_key_is_refused(seq: int) -> None:
+    """Another mock's cursor, or one computed without this mock's key, is not a cursor of this mock."""
+    with pytest.raises(BadRequest):
+        decode_token("roles", Cursors().encode("roles", seq))
+
+
+@pytest.mark.parametrize("seq", [0, 1, 5, 40, 10**6])
+def test_a_forged_token_with_a_valid_check_value_is_refused(seq: int) -> None:
+    """The issue's forgery: the list's check value is right, the position is the forger's choice."""
+    with pytest.raises(BadRequest):
+        decode_token("roles", old_token("roles", seq))
+
+
+def test_every_altered_bit_is_refused() -> None:
+    raw = bytearray(base64.urlsafe_b64decode(encode_token("devices:g1", 7)))
+    for bit in range(len(raw) * 8):
+        altered = bytearray(raw)
+        altered[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(BadRequest):
+            decode_token("devices:g1", base64.urlsafe_b64encode(bytes(altered)).decode())
+
+
+def test_a_token_does_not_show_its_position() -> None:
+    """The sequence numbers are shared by every tenant's items, so a cursor must not carry one readably:
+    not as it is, and not under a fixed mask (which would show the distance between two cursors)."""
+    raws = {seq: base64.urlsafe_b64decode(encode_token("devices:g1", seq)) for seq in range(1, 200)}
+    for seq, raw in raws.items():
+        assert seq.to_bytes(8, "big") not in raw
+    masks = {
+        bytes(a ^ b for a, b in zip(raw[-8:], seq.to_bytes(8, "big"), strict=True))
+        for seq, raw in raws.items()
+    }
+    assert len(masks) == len(raws)
+
+
 GARBAGE = [
     pytest.param("garbage", id="word"),
     pytest.param("!!!!", id="punctuation"),
@@ -91,23 +167,15 @@ GARBAGE = [
     pytest.param("é", id="non-ascii"),
     pytest.param(" ", id="space"),
     pytest.param("a" * 1000, id="long"),
-    pytest.param(raw_token("nocolon"), id="no-colon"),
-    pytest.param(raw_token("roles:5"), id="scope-name-not-tag"),
-    pytest.param(raw_token(f"{tag('roles')}:"), id="no-seq"),
-    pytest.param(raw_token(f"{tag('roles')}:-1"), id="negative-seq"),
-    pytest.param(raw_token(f"{tag('roles')}:+5"), id="plus-sign"),
-    pytest.param(raw_token(f"{tag('roles')}:05"), id="leading-zero"),
-    pytest.param(raw_token(f"{tag('roles')}: 5"), id="space-in-seq"),
-    pytest.param(raw_token(f"{tag('roles')}:5 "), id="trailing-space"),
-    pytest.param(raw_token(f"{tag('roles')}:1_000"), id="underscore-digits"),
-    pytest.param(raw_token(f"{tag('roles')}:٥"), id="arabic-indic-digit"),
-    pytest.param(raw_token(f"{tag('roles')}:5.0"), id="float"),
-    pytest.param(raw_token(f"{tag('roles')}:5:6"), id="two-seqs"),
-    pytest.param(raw_token(f"{tag('roles').upper()}:5"), id="upper-case-tag"),
-    pytest.param(base64.urlsafe_b64encode(f"{tag('roles')}:5".encode()).decode() + "==", id="padded"),
-    pytest.param(base64.b64encode(b"\xff\xfe\xfd:5").decode(), id="not-utf8"),
+    pytest.param("A" * 32, id="right-length-zeros"),
+    pytest.param("é" * 32, id="right-length-non-ascii"),
+    pytest.param(raw_token("roles:5"), id="scope-name-and-seq"),
+    pytest.param(old_token("roles", 5), id="unsealed-old-format"),
     pytest.param(encode_token("roles", 5) + "A", id="appended"),
     pytest.param(encode_token("roles", 5)[:-1], id="truncated"),
+    pytest.param(encode_token("roles", 5) + "==", id="padded"),
+    pytest.param(" " + encode_token("roles", 5), id="leading-space"),
+    pytest.param("+/" * 16, id="standard-alphabet"),
 ]
 
 
@@ -184,11 +252,16 @@ def test_ordered_index_replace_keeps_the_place() -> None:
     index = index_of(2, 5, 9)
     index.replace(5, "changed")
     assert list(index) == ["item2", "changed", "item9"]
-    assert index.page("s", 2, None).items == ["item2", "changed"]
+    assert index.page(CURSORS, "s", 2, None).items == ["item2", "changed"]
     with pytest.raises(KeyError):
         index.replace(6, "new")  # a number not in use is not replaced (nor added)
     assert list(index) == ["item2", "changed", "item9"]
     index.add(10, "item10")  # the highest number is still 9
+
+
+def test_ordered_index_entries_pair_numbers_and_items() -> None:
+    assert list(index_of(2, 5).entries()) == [(2, "item2"), (5, "item5")]
+    assert list(OrderedIndex().entries()) == []
 
 
 def test_ordered_index_remove_unknown_raises() -> None:
@@ -200,37 +273,37 @@ def test_ordered_index_remove_unknown_raises() -> None:
 
 def test_ordered_index_page_walks_in_order() -> None:
     index = index_of(*range(1, 11))
-    page = index.page("s", 4, None)
+    page = index.page(CURSORS, "s", 4, None)
     assert page.items == ["item1", "item2", "item3", "item4"]
-    page = index.page("s", 4, page.next_token)
+    page = index.page(CURSORS, "s", 4, page.next_token)
     assert page.items == ["item5", "item6", "item7", "item8"]
-    page = index.page("s", 4, page.next_token)
+    page = index.page(CURSORS, "s", 4, page.next_token)
     assert page.items == ["item9", "item10"]
     assert page.next_token is None
 
 
 def test_ordered_index_page_after_removing_the_cursor_item() -> None:
     index = index_of(1, 2, 3, 4, 5)
-    page = index.page("s", 2, None)
+    page = index.page(CURSORS, "s", 2, None)
     assert page.items == ["item1", "item2"]
     index.remove(2)  # the item the cursor stopped at
     index.remove(3)  # and the next one
     index.add(6, "item6")
-    page = index.page("s", 2, page.next_token)
+    page = index.page(CURSORS, "s", 2, page.next_token)
     assert page.items == ["item4", "item5"]
-    page = index.page("s", 2, page.next_token)
+    page = index.page(CURSORS, "s", 2, page.next_token)
     assert page.items == ["item6"]
     assert page.next_token is None
 
 
 def test_ordered_index_page_refuses_other_scopes() -> None:
     index = index_of(1, 2, 3)
-    token = index.page("a", 1, None).next_token
+    token = index.page(CURSORS, "a", 1, None).next_token
     with pytest.raises(BadRequest):
-        index.page("b", 1, token)
+        index.page(CURSORS, "b", 1, token)
 
 
-# ----------------------------------------------------------------- paginate
+# ----------------------------------------------------------------- pages of sequence numbers
 
 
 @pytest.mark.parametrize(
@@ -350,3 +423,67 @@ def test_page_of_walk_is_the_sorted_pairs_once(seqs: list[int], limit: int) -> N
             break
     assert token is None
     assert seen == [f"v{seq}" for seq in sorted(seqs)]
+
+
+# ----------------------------------------------------------------- on the wire
+
+
+WIRE_LISTS = [
+    pytest.param("/user/groups", {}, "user-groups:" + user_id(DEFAULT_WORLD, "alice"), id="listUserGroups"),
+    pytest.param("/group/roles", {}, "roles", id="listRoles"),
+    pytest.param("/group/devices", {"groupId": ACME}, f"devices:{ACME}", id="listGroupDevices"),
+    pytest.param("/group/users", {"groupId": ACME}, f"users:{ACME}", id="listGroupUsers"),
+]
+
+
+def first_cursor(http: httpx.Client, path: str, params: dict[str, str]) -> str:
+    page = http.get(path, params={**params, "limit": 1}, headers=auth("alice"))
+    assert page.status_code == 200, page.text
+    token: str = page.json()["nextToken"]
+    assert token
+    return token
+
+
+@pytest.mark.parametrize(("path", "params", "scope"), WIRE_LISTS)
+@pytest.mark.parametrize("seq", [1, 3, 10**6])
+def test_a_forged_cursor_is_refused_on_the_wire(
+    client: httpx.Client, path: str, params: dict[str, str], scope: str, seq: int
+) -> None:
+    """The issue's forgery: a cursor with the list's right check value and a position of one's choice."""
+    response = client.get(path, params={**params, "nextToken": old_token(scope, seq)}, headers=auth("alice"))
+    assert_error(response, 400, "INVALID_NEXT_TOKEN")
+
+
+@pytest.mark.parametrize(("path", "params", "scope"), WIRE_LISTS)
+def test_a_cursor_shows_no_counter(
+    client: httpx.Client, path: str, params: dict[str, str], scope: str
+) -> None:
+    """Every tenant's items share one counter; the cursor must not carry it readably (it did as text)."""
+    token = first_cursor(client, path, params)
+    assert len(token) == 32
+    raw = base64.urlsafe_b64decode(token)
+    assert not re.search(rb":[0-9]+$", raw), raw
+    assert raw[-8:] not in {seq.to_bytes(8, "big") for seq in range(1, 1000)}
+
+
+@pytest.fixture(scope="module")
+def other_mock() -> Iterator[httpx.Client]:
+    """Another mock of the same world with the same seed as the shared one."""
+    with serve(create_app(seed=7)) as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield http
+
+
+@pytest.mark.parametrize(("path", "params", "scope"), WIRE_LISTS)
+def test_a_cursor_of_another_mock_or_world_is_refused(
+    client: httpx.Client, other_mock: httpx.Client, path: str, params: dict[str, str], scope: str
+) -> None:
+    """Same world, same seed, another mock: its own key. And a reset brings a new world and a new key."""
+    foreign = first_cursor(other_mock, path, params)
+    refused = client.get(path, params={**params, "nextToken": foreign}, headers=auth("alice"))
+    assert_error(refused, 400, "INVALID_NEXT_TOKEN")
+    mine = first_cursor(client, path, params)
+    assert client.get(path, params={**params, "nextToken": mine}, headers=auth("alice")).status_code == 200
+    reset = client.post("/__mock__/reset", headers={"X-Mock-Control": "1"})
+    assert reset.status_code == 200, reset.text
+    after = client.get(path, params={**params, "nextToken": mine}, headers=auth("alice"))
+    assert_error(after, 400, "INVALID_NEXT_TOKEN")

@@ -123,7 +123,7 @@ def from_address(app: MockApp, address: str, path: str) -> httpx.Response:
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=(address, 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             return await http.get(path)
 
     return asyncio.run(go())

@@ -47,19 +47,16 @@ def test_the_mock_passes_every_stock_check_in_every_phase() -> None:
 def test_the_stock_run_catches_a_planted_defect() -> None:
     from groupkit.handlers import OPERATIONS
 
-    original = OPERATIONS["listRoles"]
+    list_roles = OPERATIONS["listRoles"]
 
     async def roles_without_permissions(
         store: Any, user: str, limit: int = 20, next_token: str | None = None
     ) -> Any:
-        page = await original(store, user, limit, next_token)
+        page = await list_roles(store, user, limit, next_token)
         return {**page, "items": [{k: v for k, v in r.items() if k != "permissions"} for r in page["items"]]}
 
-    OPERATIONS["listRoles"] = roles_without_permissions
-    try:
-        app = create_app(seed=3, validate_responses=False)
-    finally:
-        OPERATIONS["listRoles"] = original
+    operations = {**OPERATIONS, "listRoles": roles_without_permissions}
+    app = create_app(seed=3, validate_responses=False, operations=operations)
     with serve(app) as url:
         done = stock_run(url, "--include-name", "GET /group/roles", "--phases", "examples,fuzzing")
     assert done.returncode == 1, done.stdout[-3000:]

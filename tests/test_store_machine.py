@@ -4,8 +4,9 @@ The model keeps the group tree, the direct memberships (in joining order), the u
 API keys. Before each operation it predicts the outcome from the rules (docs: x-decision notes): the
 access check on the group is decisive (no effective role: NotFound; role without the permission:
 Forbidden); after it, the operation must fail with one of the errors that apply, or succeed when none
-does. A failed operation must leave `store.export()` unchanged. After every step the store's lists,
-counts and visibility are compared with the model.
+does (a move, for one, must keep the group's Subscribers: Forbidden otherwise). A failed operation must
+leave `store.export()` unchanged. After every step the store's lists, counts and visibility are compared
+with the model.
 """
 
 from __future__ import annotations
@@ -123,6 +124,10 @@ class StoreMachine(RuleBasedStateMachine):
 
     def subtree(self, group: str) -> set[str]:
         return {g for g in self.order if group in self.chain(g)}
+
+    def subscribers(self, groups: list[str]) -> set[str]:
+        """The users who hold the Subscriber role directly in one of `groups`."""
+        return {user for g in groups for user, role in self.members[g].items() if role == "subscriber"}
 
     def has_administrator(self, members: dict[str, dict[str, str]], group: str) -> bool:
         return any(
@@ -258,6 +263,18 @@ class StoreMachine(RuleBasedStateMachine):
         parent = data.draw(st.sampled_from([*line, elsewhere]), label="parent")
         self.change_group(actor, group, {"parent": parent})
 
+    @rule(data=st.data(), group=groups)
+    def move_group_elsewhere(self, data: st.DataObject, group: str) -> None:
+        """A move by someone who may change the group, under a group outside its line where they may
+        create sub-groups: across subscriptions, or out of one (the move rule's cases)."""
+        actor = self.pick_actor(data, group, roles.UPDATE)
+        line = set(self.subtree(group)) | set(self.chain(group)) if group in self.parent else set()
+        targets = [
+            g for g in self.order if g not in line and self.access(actor, g, roles.CREATE_SUBGROUP) is None
+        ]
+        if targets:
+            self.change_group(actor, group, {"parent": data.draw(st.sampled_from(targets), label="parent")})
+
     def change_group(self, actor: str, group: str, changes: dict[str, Any]) -> None:
         decisive = self.access(actor, group, roles.UPDATE)
         errors: set[Any] = set()
@@ -273,6 +290,10 @@ class StoreMachine(RuleBasedStateMachine):
                     errors.add(refused)
                 elif new_parent in self.subtree(group):
                     errors.add(Conflict)
+                elif not self.subscribers(self.chain(group)[1:]) <= (
+                    self.subscribers(self.chain(new_parent)) | self.subscribers([group])
+                ):
+                    errors.add(Forbidden)  # the move rule: a move keeps the group's Subscribers
         shown = self.attempt(
             "update_group",
             lambda: self.store.update_group(

@@ -1,0 +1,311 @@
+"""Load test of the mock: 64 concurrent clients on loopback for a bounded time, mixed reads and writes by the
+default world's demo users, then the invariants the state must keep, and the figures.
+
+Starts `groupkit mock` (as users start it: its own process, default limits) on a free loopback port, unless
+`--base-url` names one already running on loopback. Each client is one demo user on one keep-alive
+connection, choosing operations at random (about two reads for each write) on the groups it has seen.
+Afterwards it checks: every answer is one its operation documents, none is a 5xx; in the exported state no
+membership, device, key or sub-group names a missing group or user; each group's counts match its lists;
+every group is readable by each of its members with a token, and listed in their `GET /user/groups`.
+Prints the requests, errors, requests per second and latency percentiles; exit 0 when all holds, else 1.
+
+    python bench/load.py                      # 64 clients, 60 s
+    python bench/load.py --seconds 10 --clients 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from groupkit import contract
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+TYPES = ("TTN", "SIGFOX", "LORA")
+ROLES = ("viewer", "installer", "administrator")
+COUNTS = (
+    ("devices", "numberOfDevices"),
+    ("connectors", "numberOfConnectors"),
+    ("notifications", "numberOfNotifications"),
+)
+DOCUMENTED = {
+    (method.upper(), path): {int(status) for status in operation["responses"]}
+    for path, item in contract.default()["paths"].items()
+    for method, operation in item.items()
+    if isinstance(operation, dict) and "responses" in operation
+}
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.errors: list[str] = []
+
+    def add(self, method: str, path: str, status: int, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.statuses[status] += 1
+        if status >= 500 or status not in DOCUMENTED[(method, path)]:
+            self.errors.append(f"{method} {path} answered {status}, which it does not document")
+
+
+class Client:
+    """One demo user on one connection, acting at random on the groups it has seen."""
+
+    def __init__(self, number: int, token: str, base_url: str, tally: Tally) -> None:
+        self.number, self.token, self.tally = number, token, tally
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Authorization": token},
+            timeout=10,
+            limits=httpx.Limits(max_connections=1),
+        )
+        self.groups: list[str] = []
+        self.members: dict[str, list[str]] = {}
+        self.sent = 0
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            self.tally.errors.append(f"{method} {path}: {error!r}")
+            return None
+        self.tally.add(method, path, response.status_code, time.perf_counter() - started)
+        return response
+
+    def group(self) -> str:
+        return random.choice(self.groups) if self.groups else "no-group"
+
+    async def list_groups(self) -> None:
+        token: str | None = None
+        for _ in range(3):
+            params = {"limit": random.randint(1, 100), **({"nextToken": token} if token else {})}
+            response = await self.call("GET", "/user/groups", params=params)
+            if response is None or response.status_code != 200:
+                return
+            page = response.json()
+            self.groups = list(dict.fromkeys([*self.groups, *(g["id"] for g in page["items"])]))[-500:]
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    async def step(self) -> None:
+        self.sent += 1
+        g, n = self.group(), f"{self.number}-{self.sent}"
+        choice = random.choices(range(13), weights=(12, 12, 9, 8, 4, 8, 5, 6, 4, 3, 3, 2, 2))[0]
+        if choice == 0:
+            await self.list_groups()
+        elif choice == 1:
+            await self.call("GET", "/group", params={"groupId": g})
+        elif choice == 2:
+            response = await self.call("GET", "/group/users", params={"groupId": g, "limit": 100})
+            if response is not None and response.status_code == 200:
+                self.members[g] = [item["id"] for item in response.json()["items"]]
+        elif choice == 3:
+            await self.call("GET", "/group/devices", params={"groupId": g})
+        elif choice == 4:
+            await self.call("GET", "/group/roles")
+        elif choice == 5:
+            params = {"parentId": g} if self.groups and random.random() < 0.7 else {}
+            response = await self.call("POST", "/group", params=params, json={"name": f"load {n}"})
+            if response is not None and response.status_code == 200:
+                self.groups.append(response.json()["id"])
+        elif choice == 6:
+            change: dict[str, Any] = {"groupId": g, "description": f"changed by {n}"}
+            if random.random() < 0.2:
+                change["parent"] = self.group()
+            await self.call("PUT", "/group", json=change)
+        elif choice == 7:
+            invite = {"email": f"load-{n}@example.test", "groupId": g, "roleId": random.choice(ROLES)}
+            await self.call("PUT", "/group/invite", json=invite)
+        elif choice in (8, 9) and self.members.get(g):
+            user = random.choice(self.members[g])
+            if choice == 8:
+                change = {"groupId": g, "userId": user, "roleId": random.choice(ROLES)}
+                await self.call("PUT", "/group/user", json=change)
+            else:
+                await self.call("DELETE", "/group/user", params={"groupId": g, "userId": user})
+        elif choice == 10:
+            key = {"groupId": g, "type": random.choice(TYPES), "name": f"key {n}", "token": f"sk-{n}"}
+            await self.call("POST", "/group/apiKey", json=key)
+        elif choice == 11:
+            key = {"groupId": g, "type": random.choice(TYPES), "name": f"renamed {n}"}
+            await self.call("PUT", "/group/apiKey", json=key)
+        else:
+            await self.call("DELETE", "/group/apiKey", params={"groupId": g, "type": random.choice(TYPES)})
+
+    async def run(self, until: float) -> None:
+        await self.list_groups()
+        while time.monotonic() < until:
+            await self.step()
+        await self.http.aclose()
+
+
+async def walk(http: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]] | None:
+    """Every item of a list operation, or None if it does not answer 200."""
+    items: list[dict[str, Any]] = []
+    token = None
+    while True:
+        response = await http.get(
+            path, params={**params, "limit": 100, **({"nextToken": token} if token else {})}
+        )
+        if response.status_code != 200:
+            return None
+        page = response.json()
+        items += page["items"]
+        token = page.get("nextToken")
+        if not token:
+            return items
+
+
+async def invariants(base_url: str) -> list[str]:
+    """What is wrong with the state the run left, checked through the export and the API."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        world = (await http.get("/__mock__/state")).json()
+    users = {u["id"]: u for u in world["users"]}
+    groups = {g["id"]: g for g in world["groups"]}
+    problems = [
+        f"membership {m} names a missing group or user"
+        for m in world["memberships"]
+        if m["groupId"] not in groups or m["userId"] not in users
+    ]
+    problems += [
+        f"{kind}: {item['groupId']} is no group"
+        for kind in ("devices", "apiKeys", "connectors", "notifications")
+        for item in world[kind]
+        if item["groupId"] not in groups
+    ]
+    problems += [
+        f"group {g['id']}: no parent {g['parent']}"
+        for g in world["groups"]
+        if g["parent"] is not None and g["parent"] not in groups
+    ]
+    children: dict[str, list[str]] = defaultdict(list)
+    for group in world["groups"]:
+        if group["parent"]:
+            children[group["parent"]].append(group["id"])
+    members: dict[str, set[str]] = defaultdict(set)
+    visible: dict[str, set[str]] = defaultdict(set)  # user -> groups they see (memberships and sub-groups)
+    for membership in world["memberships"]:
+        members[membership["groupId"]].add(membership["userId"])
+        pending = [membership["groupId"]]
+        while pending:
+            group_id = pending.pop()
+            visible[membership["userId"]].add(group_id)
+            pending += children[group_id]
+    counted = Counter((kind, item["groupId"]) for kind, _ in COUNTS for item in world[kind])
+    semaphore = asyncio.Semaphore(16)
+
+    async def check(user_id: str) -> list[str]:
+        token = users[user_id].get("token")
+        if not token:
+            return []  # a pending invitee cannot call the API
+        found: list[str] = []
+        async with (
+            semaphore,
+            httpx.AsyncClient(base_url=base_url, headers={"Authorization": token}, timeout=30) as http,
+        ):
+            listed = await walk(http, "/user/groups")
+            if listed is None or {g["id"] for g in listed} != visible[user_id]:
+                found.append(
+                    f"GET /user/groups of {user_id} is not the groups they are a member of, and below"
+                )
+            for group_id in sorted(g for g in groups if user_id in members[g]):
+                response = await http.get("/group", params={"groupId": group_id})
+                if response.status_code != 200:
+                    found.append(f"member {user_id} cannot read group {group_id}: {response.status_code}")
+                    continue
+                shown = response.json()[0]
+                for kind, field in COUNTS:
+                    if shown.get(field) != counted[(kind, group_id)]:
+                        found.append(
+                            f"group {group_id}: {field} {shown.get(field)} but {counted[(kind, group_id)]} {kind}"
+                        )
+                listed_members = await walk(http, "/group/users", groupId=group_id)
+                if listed_members is None or {m["id"] for m in listed_members} != members[group_id]:
+                    found.append(f"group {group_id}: GET /group/users is not its memberships")
+        return found
+
+    for found in await asyncio.gather(*(check(user_id) for user_id in visible)):
+        problems += found
+    return problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0.0
+
+
+async def load(base_url: str, clients: int, seconds: float) -> int:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        tokens = [user["token"] for user in (await http.get("/__mock__/users")).json()["items"]]
+    tally = Tally()
+    started = time.monotonic()
+    crowd = [Client(i, tokens[i % len(tokens)], base_url, tally) for i in range(clients)]
+    await asyncio.gather(*(client.run(started + seconds) for client in crowd))
+    elapsed = time.monotonic() - started
+    problems = await invariants(base_url)
+    count = len(tally.latencies)
+    print(f"{clients} clients, {len(tokens)} users, {elapsed:.1f} s on {base_url}")
+    print(f"requests {count}, errors {len(tally.errors)}, {count / elapsed:.0f} req/s")
+    print(
+        f"latency p50 {percentile(tally.latencies, 0.5):.1f} ms, p99 {percentile(tally.latencies, 0.99):.1f} ms"
+    )
+    print("statuses " + ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items())))
+    for line in [*tally.errors[:10], *problems[:20]]:
+        print(f"  {line}")
+    print(f"invariants: {'all hold' if not problems else f'{len(problems)} broken'}")
+    return 0 if not tally.errors and not problems else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the load lasts (default: 60)")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients (default: 64)")
+    parser.add_argument("--base-url", help="a mock already running on loopback (default: start one)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the clients' choices (default: 1)")
+    args = parser.parse_args()
+    random.seed(args.seed)
+    if args.base_url:
+        if urlsplit(args.base_url).hostname not in LOOPBACK:
+            parser.error("--base-url must be a loopback address: this sends a lot of traffic")
+        return asyncio.run(load(args.base_url, args.clients, args.seconds))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mock = subprocess.Popen(
+        [sys.executable, "-m", "groupkit.cli", "mock", "--port", str(port), "--seed", "1"]
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base_url}/__mock__/health").raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or mock.poll() is not None:
+                    print("the mock did not start", file=sys.stderr)
+                    return 2
+                time.sleep(0.2)
+        return asyncio.run(load(base_url, args.clients, args.seconds))
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
