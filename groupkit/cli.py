@@ -1,5 +1,6 @@
 """The `groupkit` command: `mock` serves the stateful mock, `conform` checks a live server against the
-contract, `lint` checks a contract file against a ruleset, `diff` reports the breaking changes between two."""
+contract, `lint` checks a contract file against a ruleset, `diff` reports the breaking changes between two,
+`gate` runs them all for a CI pipeline."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ conformance kit that checks any live server against it.
   groupkit conform --base-url URL    check a server against the contract (exit 0/1/2)
   groupkit lint openapi.yaml         check a contract file against the ruleset (exit 0/1/2)
   groupkit diff BASE HEAD            report the changes between two contracts that break clients
+  groupkit gate --base BASE          lint, diff, self-conformance (and a live server): one CI verdict
 
 Run `groupkit COMMAND --help` for each command's options.
 """
@@ -271,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff_cli.add_arguments(diff)
     diff.set_defaults(handler=_diff)
+
+    from .gate.cli import add_parser as add_gate
+
+    add_gate(commands)
 
     from .conformance.cli import add_arguments
     from .conformance.results import ExitCode

@@ -26,8 +26,8 @@ assert len(world.load("default")["devices"]) == 48 and world.load("empty")["user
 app = create_app()
 assert len(app.store.demo_users()) == 6 and len(OPERATIONS) == 13
 import groupkit.conformance
-from groupkit import diff, lint
-assert diff.compare is not None and len(lint.RULES) > 10
+from groupkit import diff, gate, lint
+assert diff.compare is not None and len(lint.RULES) > 10 and gate.run is not None
 print("ok")
 """
 
