@@ -117,7 +117,7 @@ class MockApp:
             resolver=Resolver(function_resolver=bound.__getitem__),
         )
         self.connexion.add_api(
-            contract_path,
+            document,  # parsed once, here; connexion copies it (given a path, it would parse it again)
             base_path="",
             swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         )
