@@ -104,6 +104,8 @@ class Control:
                 Route(f"{PREFIX}/journal", self.clear_journal, methods=["DELETE"]),
             ],
             default=self._not_found,
+            # No slash redirect: its Location would echo the Host header; `/health/` is a JSON 404, as on the API.
+            redirect_slashes=False,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
