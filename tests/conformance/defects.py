@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from groupkit.app import create_app
+from tests.conformance.sabotage.seams import Headers, buffering
 
 Message = dict[str, Any]
 Edit = Callable[[Any], Any]  # the parsed 200 body -> the body sent instead
@@ -25,27 +26,13 @@ class Rewrite:
         if scope["type"] != "http" or (scope["method"], scope["path"]) != (self.method, self.path):
             await self.app(scope, receive, send)
             return
-        start: Message = {}
-        chunks: list[bytes] = []
 
-        async def rewrite(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body = b"".join(chunks)
-            if start["status"] == 200:
+        def rewrite(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+            if status == 200:
                 body = json.dumps(self.edit(json.loads(body))).encode()
-            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
-            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            return status, headers, body
 
-        await self.app(scope, receive, rewrite)
+        await self.app(scope, receive, buffering(send, rewrite))
 
 
 def hide_probe_invitees(page: Any) -> Any:
