@@ -6,9 +6,11 @@ import copy
 import json
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,9 @@ TOKENS = {name: f"demo-token-{name}" for name in ("alice", "bruno", "chloe", "da
 
 # What a state-changing control call carries (a header no web page can send without a refused preflight).
 CONTROL = {"X-Mock-Control": "1"}
+
+# The `groupkit` command, run as a real process by the tests that need one.
+GROUPKIT = [sys.executable, "-m", "groupkit.cli"]
 
 
 def user_id(world: dict[str, Any], first_name: str) -> str:
@@ -108,3 +113,31 @@ def client(live: str) -> Iterator[httpx.Client]:
 
 def auth(name: str) -> dict[str, str]:
     return {"Authorization": TOKENS[name]}
+
+
+def start_mock(
+    *options: str, port: int | None = None, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> tuple[subprocess.Popen[str], str]:
+    """`groupkit mock --port PORT OPTIONS` as a real process (a free port unless given), once it answers HTTP
+    (any status: with an admin token even /__mock__/health is refused): the process and its base URL. If it
+    exits or stays silent for `timeout` seconds, it is killed and AssertionError carries its stderr."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [*GROUPKIT, "mock", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=None if env is None else dict(env),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{url}/__mock__/health")
+            return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(process.communicate()[1])
+        time.sleep(0.1)

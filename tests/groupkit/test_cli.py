@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from groupkit.cli import main
-from tests.conftest import ROOT, free_port
-
-GROUPKIT = [sys.executable, "-m", "groupkit.cli"]
+from tests.conftest import GROUPKIT, ROOT, start_mock
 
 
 def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,30 +53,15 @@ def test_lint_of_a_missing_file_fails(tmp_path: Path) -> None:
 
 
 def test_mock_starts_prints_tokens_and_serves() -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [*GROUPKIT, "mock", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process, url = start_mock()
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/__mock__/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, (
-                process.stderr.read() if process.stderr else ""
-            )
-            time.sleep(0.1)
         groups = httpx.get(f"{url}/user/groups", headers={"Authorization": "demo-token-alice"})
         assert groups.status_code == 200 and groups.json()["items"]
     finally:
         process.terminate()
         out, err = process.communicate(timeout=10)
     assert "demo-token-alice" in out and "Alice Martin" in out
-    assert f"http://127.0.0.1:{port}/ui/" in out
+    assert f"{url}/ui/" in out
     assert "Traceback" not in err
 
 

@@ -7,8 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -18,7 +16,7 @@ import pytest
 from groupkit.app import create_app
 from groupkit.cli import build_parser, security_options
 from groupkit.hosts import LOOPBACK_HOSTS
-from tests.conftest import CONTROL, DEFAULT_WORLD, auth, free_port, serve
+from tests.conftest import CONTROL, DEFAULT_WORLD, auth, serve, start_mock
 
 
 def assert_wrong_host(response: httpx.Response, host: str) -> None:
@@ -128,20 +126,9 @@ def test_the_mock_command_passes_its_allowed_hosts(argv: list[str], expected: tu
 
 @pytest.fixture
 def mock_process() -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    command = [sys.executable, "-m", "groupkit.cli", "mock", "--port", str(port), "--allowed-host", "mock"]
     env = {**os.environ, "GROUPKIT_ADMIN_TOKEN": "from-the-env"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_mock("--allowed-host", "mock", env=env)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/__mock__/health")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr
-                time.sleep(0.1)
         yield url, process
     finally:
         process.terminate()

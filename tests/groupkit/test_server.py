@@ -9,7 +9,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -19,9 +18,8 @@ import pytest
 
 from groupkit.app import create_app
 from groupkit.server import CannotListen, Limits, listen
-from tests.conftest import TOKENS, serve
+from tests.conftest import GROUPKIT, TOKENS, serve, start_mock
 
-GROUPKIT = [sys.executable, "-m", "groupkit.cli"]
 HALF_A_BODY = (
     b"POST /group HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: demo-token-alice\r\n"
     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" + b'{"name": "ha'
@@ -167,26 +165,8 @@ def test_an_upgrade_request_is_answered_as_plain_http(strict: str) -> None:
 
 @pytest.mark.slow
 def test_sigterm_with_a_half_sent_body_stops_within_the_deadline() -> None:
-    probe = listen("127.0.0.1", 0)
-    port = probe[0].getsockname()[1]
-    probe[0].close()
-    process = subprocess.Popen(
-        [*GROUPKIT, "mock", "--port", str(port), "--shutdown-timeout", "1", "--request-timeout", "600"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, url = start_mock("--shutdown-timeout", "1", "--request-timeout", "600")
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/__mock__/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.1)
         with connect(url) as sock:
             sock.sendall(HALF_A_BODY)
             time.sleep(0.3)  # the request is in flight, waiting for the rest of its body

@@ -12,7 +12,6 @@ import random
 import signal
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from groupkit.app import create_app
 from groupkit.model import GroupChanges
 from groupkit.statefile import Saver, StateFileError
 from groupkit.store import Store
-from tests.conftest import DEFAULT_WORLD, auth, free_port, group_id, serve, user_id
+from tests.conftest import DEFAULT_WORLD, GROUPKIT, auth, free_port, group_id, serve, start_mock, user_id
 
 ACME = group_id(DEFAULT_WORLD, "ACME Logistics")
 LYON = group_id(DEFAULT_WORLD, "ACME Lyon Warehouse")
@@ -260,27 +259,9 @@ def test_the_served_mock_saves_at_shutdown(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------- groupkit mock --state, as real processes
 
-GROUPKIT = [sys.executable, "-m", "groupkit.cli", "mock"]
-
 
 def start(path: Path, port: int) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [*GROUPKIT, "--state", str(path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/__mock__/health").status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(process.communicate()[1])
-        time.sleep(0.1)
+    return start_mock("--state", str(path), port=port)[0]
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -364,7 +345,7 @@ def test_a_corrupt_state_file_stops_the_mock_with_one_line(tmp_path: Path) -> No
     path = tmp_path / "state.json"
     path.write_text('{"format": "groupkit-state/1", "world": ')
     done = subprocess.run(
-        [*GROUPKIT, "--state", str(path), "--port", str(free_port())],
+        [*GROUPKIT, "mock", "--state", str(path), "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,
