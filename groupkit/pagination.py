@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -124,11 +124,6 @@ class OrderedIndex(Generic[T]):
         if self._seqs and seq <= self._seqs[-1]:
             raise ValueError("sequence numbers must increase")
         self._seqs.append(seq)
-        self._items[seq] = item
-
-    def insert(self, seq: int, item: T) -> None:
-        """Put an item back under the number it had (undoing a `remove`)."""
-        insort(self._seqs, seq)
         self._items[seq] = item
 
     def replace(self, seq: int, item: T) -> None:

@@ -223,10 +223,6 @@ class Store:
     def delete_api_key(self, user_id: str, group_id: str, key_type: str) -> None:
         apikeys.delete(self._state, user_id, group_id, key_type)
 
-    @_atomic
-    def _api_key(self, user_id: str, group_id: str, key_type: str) -> ApiKey:
-        return apikeys.writable(self._state, user_id, group_id, key_type)
-
     # ----------------------------------------------------------------- members
 
     @_changes
