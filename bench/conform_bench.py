@@ -6,6 +6,7 @@ the wall time and the executed cases per second. Goal: under 60 s on a 2-core ma
 
     python bench/conform_bench.py                  # one run, seed 1
     python bench/conform_bench.py --repeat 3 --seed 7 --workers 2
+    python bench/conform_bench.py --no-levers      # against the mock on connexion as it comes (perf_levers.py)
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_mock(port: int) -> subprocess.Popen[bytes]:
+def start_mock(port: int, levers: bool = True) -> subprocess.Popen[bytes]:
+    arguments = ["mock", "--port", str(port), "--seed", "1"]
+    launcher = (
+        ["-m", "groupkit.cli"] if levers else [str(Path(__file__).with_name("perf_levers.py")), "--mock"]
+    )
     mock = subprocess.Popen(
-        [sys.executable, "-m", "groupkit.cli", "mock", "--port", str(port), "--seed", "1"],
+        [sys.executable, *launcher, *arguments],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -61,10 +66,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-examples", type=int, help="default: the kit's default")
     parser.add_argument("--log", type=Path, help="keep the last run's output here")
+    parser.add_argument(
+        "--no-levers", action="store_true", help="the mock without its speed levers (bench/perf_levers.py)"
+    )
     args = parser.parse_args()
 
     port = free_port()
-    mock = start_mock(port)
+    mock = start_mock(port, levers=not args.no_levers)
     env = {**os.environ, "GROUPKIT_TOKEN": "demo-token-alice", "GROUPKIT_OTHER_TOKEN": "demo-token-eva"}
     command = ["groupkit", "conform", "--base-url", f"http://127.0.0.1:{port}", "--seed", str(args.seed)]
     command += ["--workers", str(args.workers)]

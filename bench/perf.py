@@ -109,6 +109,11 @@ FLOORS = {  # name: bench/perf_floor.py's arguments
     "starlette floor": ["starlette"],
     "connexion floor": ["connexion"],
     "connexion floor + response validation": ["connexion", "--validate-responses"],
+    "connexion floor + response validation + levers": [
+        "connexion",
+        "--validate-responses",
+        "--levers",
+    ],
 }
 
 

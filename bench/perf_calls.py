@@ -24,6 +24,7 @@ WATCHED = {
     "jsonschema Validator.descend": ("jsonschema/validators.py", "descend"),
     "jsonschema Validator.evolve": ("jsonschema/validators.py", "evolve"),
     "jsonschema Validator.iter_errors": ("jsonschema/validators.py", "iter_errors"),
+    "compiled schema checks (groupkit.fastschema)": ("groupkit/fastschema.py", "is_valid"),
     "json.dumps": ("json/__init__.py", "dumps"),
     "json.loads": ("json/__init__.py", "loads"),
 }

@@ -5,9 +5,12 @@ httptools, no access log), to show what the stack itself costs.
     starlette  a bare Starlette app with one route per target: the ceiling of uvicorn + Starlette
     connexion  connexion's AsyncApp on the contract, with its default middleware (routing, apiKey security,
                request validation, and response validation with --validate-responses), every operation
-               answering its canned body: the floor of any mock with connexion in the request path
+               answering its canned body: the floor of any mock with connexion in the request path;
+               with --levers, through the mock's own levers (groupkit.fastconnexion's app, handlers
+               decorated once, signatures read once; groupkit.validation's compiled schemas): the floor
+               of the mock as it is built
 
-    python bench/perf_floor.py connexion --port 8090 [--validate-responses]
+    python bench/perf_floor.py connexion --port 8090 [--validate-responses] [--levers]
 """
 
 from __future__ import annotations
@@ -57,10 +60,15 @@ def starlette_app(answers: dict[tuple[str, str], bytes]) -> Any:
     return Starlette(routes=[route(method, path, body) for (method, path), body in answers.items()])
 
 
-def connexion_app(answers: dict[tuple[str, str], bytes], validate_responses: bool) -> Any:
+def connexion_app(
+    answers: dict[tuple[str, str], bytes], validate_responses: bool, levers: bool = False
+) -> Any:
     from connexion import AsyncApp  # after canned(): groupkit.app quiets connexion's import-time warning
     from connexion.resolver import Resolver
     from connexion.security import ApiKeySecurityHandler
+
+    from groupkit.fastconnexion import FastAsyncApp, accepts_kwarg
+    from groupkit.validation import validator_map
 
     values = {path: json.loads(body) for (_, path), body in answers.items()}
 
@@ -70,6 +78,9 @@ def connexion_app(answers: dict[tuple[str, str], bytes], validate_responses: boo
     class TokenHandler(ApiKeySecurityHandler):  # type: ignore[misc]  # connexion ships no types
         def _resolve_func(self, security_scheme: Any) -> Any:
             return token_info
+
+        if levers:
+            _accepts_kwarg = staticmethod(accepts_kwarg)
 
     async def list_user_groups(**arguments: Any) -> Any:
         return values["/user/groups"]
@@ -81,12 +92,13 @@ def connexion_app(answers: dict[tuple[str, str], bytes], validate_responses: boo
         return {"message": "not benchmarked"}, 501
 
     handlers = {"listUserGroups": list_user_groups, "createGroup": create_group}
-    app = AsyncApp(
+    app = (FastAsyncApp if levers else AsyncApp)(
         __name__,
         pythonic_params=True,
         validate_responses=validate_responses,
         security_map={"apiKey": TokenHandler},
         resolver=Resolver(function_resolver=lambda operation_id: handlers.get(operation_id, not_benchmarked)),
+        **({"validator_map": validator_map()} if levers else {}),
     )
     app.add_api(CONTRACT, base_path="")
     return app
@@ -99,6 +111,7 @@ def main() -> None:
     parser.add_argument("kind", choices=["starlette", "connexion"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--validate-responses", action="store_true", help="connexion only")
+    parser.add_argument("--levers", action="store_true", help="connexion only: through the mock's levers")
     args = parser.parse_args()
     import uvicorn
 
@@ -106,7 +119,7 @@ def main() -> None:
     app = (
         starlette_app(answers)
         if args.kind == "starlette"
-        else connexion_app(answers, args.validate_responses)
+        else connexion_app(answers, args.validate_responses, args.levers)
     )
     uvicorn.run(app, host=HOST, port=args.port, http="httptools", log_level="warning", access_log=False)
 

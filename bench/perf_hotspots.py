@@ -25,20 +25,26 @@ LAYERS: dict[str, str] = {
     "JSON encoding (connexion's Jsonifier, json.dumps)": r"\((json/encoder\.py|connexion/jsonifier\.py)\)$",
     "connexion response validation": (
         r"^(ResponseValidationOperation\.__call__\.<locals>\.wrapped_send|AbstractResponseBodyValidator"
-        r"|JSONResponseBodyValidator|TextResponseBodyValidator)|\(connexion/middleware/response_validation\.py\)$"
+        r"|JSONResponseBodyValidator|TextResponseBodyValidator|ResponseValidator)\."
+        r"|\(connexion/middleware/response_validation\.py\)$"
     ),
+    # groupkit/validation.py's compiled schemas (`Compiler`, groupkit/fastschema.py) serve both validations:
+    # they match no layer, so a sample in them counts for the validator that called them.
     "connexion request validation (parameters, body)": (
         r"\((connexion/middleware/request_validation\.py|connexion/validators/\w+\.py"
-        r"|groupkit/validation\.py|groupkit/strict_json\.py)\)$|^(StrictJSONBodyValidator|BodyValidator)\."
+        r"|groupkit/strict_json\.py)\)$|^(StrictJSONBodyValidator|BodyValidator|WireParameterValidator)\."
     ),
-    "connexion security (apiKey)": r"\((connexion/middleware/security\.py|connexion/security\.py)\)$|token_info",
+    "connexion security (apiKey)": (
+        r"\((connexion/middleware/security\.py|connexion/security\.py)\)$|token_info|^accepts_kwarg "
+    ),
     "routing (connexion, starlette)": r"\((connexion/middleware/routing\.py|starlette/routing\.py)\)$",
     "connexion decorators and request (arguments, response)": (
         r"\(connexion/(decorators/\w+|lifecycle|uri_parsing|utils|datastructures|context)\.py\)$"
+        r"|^(DecoratedOnce|OnceOperation|PythonicParameters)\."  # groupkit/fastconnexion.py's
     ),
     "connexion's other middleware (errors, Swagger UI, lifespan)": (
         r"\((connexion/(middleware|apps)/\w+\.py|starlette/middleware/(errors|exceptions)\.py"
-        r"|starlette/_exception_handler\.py)\)$"
+        r"|starlette/_exception_handler\.py)\)$|^SwaggerUIByPath\."
     ),
     "handlers": r"\(handlers/\w+\.py\)$",
     "store and domain rules": r"\(groupkit/(store|groups|access|members|apikeys|state|pagination|model|roles)\.py\)$",
@@ -59,6 +65,7 @@ ANYWHERE: dict[str, str] = {
     "inspect.signature": r"^signature \(inspect\.py\)$",
     "JSON encoding": r"\((json/encoder\.py|connexion/jsonifier\.py)\)$",
     "JSON decoding": r"\((json/decoder\.py|groupkit/strict_json\.py)\)$",
+    "compiled schemas (jsonschema_rs, groupkit/fastschema.py)": r"\(groupkit/fastschema\.py\)$",
     "typing (isinstance on generics, Union hashing)": r"\(typing\.py\)$",
 }
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonschema.exceptions import ValidationError
-from openapi_schema_validator import OAS30Validator
-from openapi_spec_validator import OpenAPIV30SpecValidator
+
+if TYPE_CHECKING:  # imported where used: they import pydantic, a tenth of a second of the mock's start
+    from openapi_schema_validator import OAS30Validator
 
 CONTRACT_PATH = Path(str(resources.files("groupkit").joinpath("openapi.yaml")))
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -64,6 +65,8 @@ def lint(path: Path | str) -> list[Problem]:
         document = load(path)
     except (OSError, yaml.YAMLError, ValueError) as error:
         return [Problem(str(path), str(error).replace("\n", " "))]
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
     problems = [
         Problem(_pointer(error.absolute_path) or "/", error.message)
         for error in OpenAPIV30SpecValidator(document).iter_errors()
@@ -81,8 +84,14 @@ def _pointer(path: Any) -> str:
 
 def validator(document: dict[str, Any], schema: dict[str, Any]) -> OAS30Validator:
     """A validator for `schema` that resolves `#/components/...` references within `document`."""
-    rooted = {**schema, "components": document.get("components", {})}  # so local $refs resolve
-    return OAS30Validator(rooted, format_checker=OAS30Validator.FORMAT_CHECKER)
+    from openapi_schema_validator import OAS30Validator
+
+    return OAS30Validator(rooted(document, schema), format_checker=OAS30Validator.FORMAT_CHECKER)
+
+
+def rooted(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with the `components` of `document`, so that its local `$ref`s resolve."""
+    return {**schema, "components": document.get("components", {})}
 
 
 def component(document: dict[str, Any], name: str) -> OAS30Validator:

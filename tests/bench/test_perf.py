@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from jsonschema import FormatChecker
 
 from groupkit import world as worlds
 from tests.conftest import ROOT
 
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
+FORMATS = FormatChecker()
 
 import bigworld  # noqa: E402
 import perf_calls  # noqa: E402
 import perf_hotspots  # noqa: E402
+import perf_levers  # noqa: E402
 import perf_servers  # noqa: E402
 import perf_wrk  # noqa: E402
 
@@ -119,11 +122,15 @@ def test_in_process_counts_see_connexion_at_work() -> None:
         counts = figures[target.label]
         assert counts["cpu_us"] > 0
         assert counts["function_calls"] > 100
-        assert counts["jsonschema Validator.descend"] > 0  # response validation is on by default
+        # Response validation is on by default: the parameters or body, then the response, each checked by
+        # its compiled schema; a valid request never gets to jsonschema.
+        assert counts["compiled schema checks (groupkit.fastschema)"] == 2
+        assert counts["jsonschema Validator.descend"] == 0
     get = figures["GET /user/groups?limit=10"]
     assert get["json.dumps"] >= 1
 
 
+@pytest.mark.slow
 def test_a_server_is_timed_to_its_first_200_measured_and_stopped(tmp_path: Path) -> None:
     port = perf_servers.free_port()
     with perf_servers.groupkit(port, tmp_path / "mock.log") as server:
@@ -140,16 +147,38 @@ def test_a_server_is_timed_to_its_first_200_measured_and_stopped(tmp_path: Path)
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
 
 
-def test_the_connexion_floor_answers_the_mocks_bodies_and_checks_the_token() -> None:
+@pytest.mark.parametrize("levers", [False, True], ids=["connexion", "levers"])
+def test_the_connexion_floor_answers_the_mocks_bodies_and_checks_the_token(levers: bool) -> None:
     import asyncio
 
     import perf_floor
 
+    from groupkit.fastconnexion import FastAsyncApp
+
     answers = perf_floor.canned()
-    app = perf_floor.connexion_app(answers, validate_responses=True)
+    app = perf_floor.connexion_app(answers, validate_responses=True, levers=levers)
+    assert isinstance(app, FastAsyncApp) is levers
     for target in perf_wrk.TARGETS:
         path, _, query = target.path.partition("?")
         call = perf_calls.asgi_call(app, target.method, path, query, (target.body or "").encode())
         assert asyncio.run(call()) == (200, answers[(target.method, path)])
     stranger = perf_calls.asgi_call(app, "GET", "/user/groups", "limit=10", token="not-a-token")
     assert asyncio.run(stranger())[0] == 401
+
+
+def test_the_levers_are_turned_off_one_by_one() -> None:
+    """perf_levers.py's variants: with every lever off, the mock is connexion as it comes (its AsyncApp, no
+    compiled schema); with them on, the fast app; the report shows each variant against the one with none."""
+    from connexion import AsyncApp
+
+    from groupkit import fastschema
+    from groupkit.fastconnexion import FastAsyncApp
+
+    assert perf_levers.variants()["no lever (connexion as it comes)"] == perf_levers.LEVERS
+    plain = perf_levers.build(perf_levers.LEVERS)
+    assert type(plain.connexion) is AsyncApp
+    assert isinstance(perf_levers.build(()).connexion, FastAsyncApp)
+    assert fastschema.compile({"type": "string"}, FORMATS, "connexion") is not None  # put back afterwards
+    figures = {name: {t.label: 100.0 for t in perf_wrk.TARGETS} for name in perf_levers.variants()}
+    figures["every lever"] = {t.label: 25.0 for t in perf_wrk.TARGETS}
+    assert "| every lever | 25 (x4.00) | 25 (x4.00) |" in perf_levers.report(figures)
