@@ -13,11 +13,11 @@ member per region.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from groupkit import worldgen
 from groupkit.fixtures.build_default import build, uid
 
 FANOUT = 100  # groups per region: one region, the rest its sites
@@ -105,20 +105,9 @@ def items(groups: int, devices: int) -> dict[str, Iterable[dict[str, Any]]]:
 
 
 def write(path: Path, groups: int, devices: int) -> None:
-    """Write the world of `items(groups, devices)` to `path` as compact JSON, one item at a time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
-        out.write('{"format": "groupkit-world/1"')
-        for key, values in items(groups, devices).items():
-            out.write(f', "{key}": [')
-            for index, item in enumerate(values):
-                if index:
-                    out.write(",\n")
-                out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-            out.write("]")
-        out.write("}\n")
-    partial.replace(path)  # a file at `path` is always complete
+    """Write the world of `items(groups, devices)` to `path` as compact JSON, one item at a time, atomically
+    (`groupkit world generate`'s writer: a file at `path` is always complete)."""
+    worldgen.write(path, items(groups, devices))
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 request journal, the request guard and the control API.
 
     MockApp ─> HostGuard ─┬─ /__mock__/* ──> Control (loopback only, no CORS)
-                          └─ everything else ──> CORS ─> JournalMiddleware ─> RequestGuard ─> middleware
-                                                      ─> connexion AsyncApp ─> operations (handlers) ─> Store
+                          └─ everything else ──> CORS ─> SessionMiddleware ─> JournalMiddleware ─> FaultMiddleware
+                       ─> RequestGuard ─> middleware ─> connexion AsyncApp ─> Prefer ─> operations (handlers) ─> Store
+
+`FaultMiddleware` (`faults.py`) delays, fails or drops requests when latency and fault settings are on;
+`Prefer` (`prefer.py`) answers a `Prefer: code=/example=/dynamic=` choice in front of each handler.
 
 `HostGuard` (`hosts.py`) answers only requests addressed to a loopback name or a configured one (DNS
 rebinding). CORS (`cors.py`) wraps the API only: it is on for every origin and every request header by
@@ -11,12 +14,16 @@ default, because frontends under development are served from another origin (a d
 and send `Authorization` and tracing headers. The control API sends no CORS headers at all (`control.py`).
 
 `create_app()` gives a fresh mock per call (its own store and journal), so tests never share state. Its
-extension points are `store_class`, `operations` and `middleware` (see `create_app`).
+extension points are `store_class`, `operations` and `middleware` (see `create_app`). Each request acts on
+the world `sessions.py` selects (the default one, or the `X-Mock-Session` header's): handlers, the token
+lookup, the journal and the control API all take the store and journal from `MockApp.sessions.current()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import random
 import re
 import warnings
@@ -28,7 +35,6 @@ from typing import Any
 # it is noise for a user starting the mock.
 warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
-from connexion import AsyncApp  # noqa: E402
 from connexion.options import SwaggerUIOptions  # noqa: E402
 from connexion.resolver import Resolver  # noqa: E402
 from connexion.security import ApiKeySecurityHandler  # noqa: E402
@@ -36,13 +42,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from groupkit.handlers import OPERATIONS  # noqa: E402
 
-from . import contract, problems  # noqa: E402
+from . import contract, prefer, problems  # noqa: E402
 from . import world as worlds  # noqa: E402
 from .control import PREFIX, Control  # noqa: E402
 from .cors import Cors  # noqa: E402
+from .fastconnexion import FastAsyncApp, accepts_kwarg  # noqa: E402
+from .faults import Faults  # noqa: E402
 from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body  # noqa: E402
 from .hosts import LOOPBACK_HOSTS, HostGuard  # noqa: E402
 from .journal import Journal, JournalMiddleware  # noqa: E402
+from .sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, SessionMiddleware, Sessions, World  # noqa: E402
+from .signin import DEFAULT_LIFETIME, Signin  # noqa: E402
 from .statefile import DEFAULT_INTERVAL, Saver  # noqa: E402
 from .statefile import read as read_state_file  # noqa: E402
 from .store import Store  # noqa: E402
@@ -67,22 +77,59 @@ def _token_of(header: str) -> str:
     return bearer.group(1) if bearer else value
 
 
-def _security_map(store: Store) -> dict[str, type]:
-    """connexion's apiKey handler, resolving tokens against this mock's store (raw or `Bearer <token>`)."""
+def _user_id(sessions: Sessions, issued: Callable[[str], str | None], authorization: str) -> str | None:
+    """The user an `Authorization` value names in the request's store: a world's token, else a token the
+    sign-in endpoint issued and that has not expired (`signin.py`)."""
+    token = _token_of(authorization)
+    store = sessions.current().store
+    user = store.user_for_token(token)
+    if user is None and (issued_to := issued(token)) is not None:
+        user = store.user(issued_to)
+    return user.id if user is not None else None
+
+
+def _security_map(sessions: Sessions, issued: Callable[[str], str | None]) -> dict[str, type]:
+    """connexion's apiKey handler, resolving tokens against the request's store (raw or `Bearer <token>`)."""
 
     def token_info(api_key: str, required_scopes: Any = None) -> dict[str, str] | None:
-        user = store.user_for_token(_token_of(api_key))
-        return {"sub": user.id} if user is not None else None
+        user_id = _user_id(sessions, issued, api_key)
+        return {"sub": user_id} if user_id is not None else None
 
     class StoreApiKeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]  # connexion ships no types
         def _resolve_func(self, security_scheme: Any) -> Any:
             return token_info
 
+        _accepts_kwarg = staticmethod(accepts_kwarg)  # connexion's, the signature read once (fastconnexion)
+
     return {"apiKey": StoreApiKeyHandler}
 
 
+def _bind(handler: Handler, sessions: Sessions) -> Handler:
+    """`handler` called with the request's store first (`sessions.current()`); connexion passes the other
+    arguments by name, as the signature it reads (the handler's without the store) lists them. A coroutine
+    function stays one, so connexion still awaits it on the event loop (`store.py`, Concurrency)."""
+
+    async def awaited(**arguments: Any) -> Any:
+        return await handler(sessions.current().store, **arguments)
+
+    def called(**arguments: Any) -> Any:  # run in connexion's thread pool, which copies the context
+        return handler(sessions.current().store, **arguments)
+
+    bound: Handler = awaited if asyncio.iscoroutinefunction(handler) else called
+    functools.update_wrapper(bound, handler)
+    bound.__signature__ = inspect.signature(functools.partial(handler, None))  # type: ignore[attr-defined]
+    return bound
+
+
+def _new_store(store_class: type[Store], world: dict[str, Any], seed: int | None) -> Store:
+    """A new session's store: the start world built afresh, its ids drawn from `seed` as the default world's
+    were at start."""
+    return store_class(worlds.build(world), rng=random.Random(seed))
+
+
 class MockApp:
-    """The mock as one ASGI application; `store` and `journal` are its state."""
+    """The mock as one ASGI application; `store` and `journal` are its default world, `sessions` holds it
+    and the named sessions (`groupkit.sessions`)."""
 
     def __init__(
         self,
@@ -102,17 +149,33 @@ class MockApp:
         operations: Mapping[str, Handler] = OPERATIONS,
         middleware: Sequence[Middleware] = (),
         saver: Saver | None = None,
+        new_store: Callable[[], Store] | None = None,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        session_idle: float = DEFAULT_IDLE_SECONDS,
+        token_lifetime: float = DEFAULT_LIFETIME,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.saver = saver  # keeps the state file of `--state` up to date, between startup and shutdown
         document = contract.load(contract_path)
-        self.journal = Journal(journal_size, contract.operations(document))
-        bound = {op: functools.partial(handler, store) for op, handler in operations.items()}
-        self.connexion = AsyncApp(
+        operation_ids = contract.operations(document)
+        self.journal = Journal(journal_size, operation_ids)
+        self.sessions = Sessions(
+            World(store, self.journal),
+            new_store or functools.partial(_new_store, type(store), initial_world, seed),
+            lambda: Journal(journal_size, operation_ids),
+            start=initial_world,
+            seed=seed,
+            max_sessions=max_sessions,
+            idle_seconds=session_idle,
+        )
+        operations = prefer.selecting(operations, prefer.Selector(document, seed))  # Prefer: (prefer.py)
+        bound = {op: _bind(handler, self.sessions) for op, handler in operations.items()}
+        self.connexion = FastAsyncApp(  # connexion's AsyncApp, decorating each handler once
             __name__,
             pythonic_params=True,
             validate_responses=validate_responses,
-            security_map=_security_map(store),
+            security_map=_security_map(self.sessions, lambda token: self.signin.user_of(token)),
             validator_map=validator_map(),  # the contract's e-mail addresses and integers (validation.py)
             resolver=Resolver(function_resolver=bound.__getitem__),
         )
@@ -123,37 +186,42 @@ class MockApp:
         )
         self.problems = problems.Problems.of(document)  # every error, from every source, renders here
         self.problems.register(self.connexion)
+        clocked = {"clock": clock} if clock is not None else {}
+        self.signin = Signin.of_world(initial_world, self.problems, lifetime=token_lifetime, **clocked)
+        self.faults = Faults(self.problems, document, self.sessions)  # latency and faults (faults.py)
         self.initial_world = initial_world
         self.seed = seed
         self.control = Control(
-            store,
-            self.reset,
-            self.journal,
+            self.sessions,
             self.problems,
             from_anywhere=control_from_anywhere,
             admin_token=admin_token,
+            routes=self.faults.routes(PREFIX),  # /__mock__/behaviour
         )
         inner: ASGIApp = self.connexion
         for wrap in reversed(middleware):  # the first is the outermost
             inner = wrap(inner)
         guarded = RequestGuard(inner, self.problems, operations_with_body(document), max_body, ("/ui/",))
-        self._api: ASGIApp = JournalMiddleware(guarded, self.journal, PREFIX, self._caller)
+        faulty = self.faults.middleware(guarded)  # decides before the guard reads the request (faults.py)
+        self._api: ASGIApp = JournalMiddleware(faulty, self._journal, PREFIX, self._caller)
+        self._api = SessionMiddleware(self._api, self.sessions, self.problems)
+        self._api = self.signin.route(self._api)  # POST /oauth2/token (signin.py), inside CORS
         if cors_origins:
             self._api = Cors(self._api, self.problems, cors_origins, cors_allow_headers)
         self._entry = HostGuard(self._dispatch, self.problems, allowed_hosts)
 
     def _caller(self, authorization: str) -> str | None:
         """The id of the user an `Authorization` value names, for the journal (which never keeps tokens)."""
-        user = self.store.user_for_token(_token_of(authorization))
-        return user.id if user is not None else None
+        return _user_id(self.sessions, self.signin.user_of, authorization)
+
+    def _journal(self) -> Journal:
+        return self.sessions.current().journal
 
     def reset(self) -> None:
         """Back to the world the mock was built from (`--fixtures`, also when a state file held another);
         with a seed, ids are generated afresh from it too, so a test that resets before each scenario sees
-        the same ids every time (hypothesis replays need it)."""
-        self.store.replace(
-            self.initial_world, rng=random.Random(self.seed) if self.seed is not None else None
-        )
+        the same ids every time (hypothesis replays need it). A session resets the same way (`sessions.py`)."""
+        self.sessions.reset(self.sessions.default)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
@@ -203,6 +271,10 @@ def create_app(
     middleware: Sequence[Middleware] = (),
     state_file: Path | str | None = None,
     save_interval: float = DEFAULT_INTERVAL,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    session_idle: float = DEFAULT_IDLE_SECONDS,
+    token_lifetime: float = DEFAULT_LIFETIME,
+    clock: Callable[[], float] | None = None,
 ) -> MockApp:
     """A fresh mock holding `world` (a built-in name, a file path, or a world dict); a broken world is
     refused with `groupkit.world.InvalidWorld`, which names each problem.
@@ -223,11 +295,21 @@ def create_app(
     written again within `save_interval` seconds of each change, and at the ASGI lifespan's shutdown.
     `reset` still goes back to `world`.
 
+    Sessions (`groupkit.sessions`, docs/sessions.md): a request with `X-Mock-Session: <name>` acts on that
+    session's own copy of `world` (built by `store_class` on first use, its own journal), so parallel test
+    suites never see each other's writes. At most `max_sessions` live at once (the least recently used is
+    evicted first) and one unused for `session_idle` seconds expires. The state file keeps the default
+    world only.
+
     Browsers and the mock (`hosts.py`, `cors.py`, `control.py`): the mock answers requests addressed to
     `allowed_hosts` only (any port; `("*",)` for any), so an in-process client must address it as one of
     them (`base_url="http://127.0.0.1"`, not starlette's `testserver`). `cors_origins` and
     `cors_allow_headers` are the API's CORS lists (`("*",)` for any, `()` origins for no CORS); the control
     API has none. With `admin_token`, every control call needs `X-Mock-Admin-Token: <admin_token>`.
+
+    Sign-in (`groupkit.signin`): `POST /oauth2/token?grant_type=client_credentials` with the Basic
+    credentials of one of the world's `clients` issues a Bearer token acting as the client's user, valid
+    `token_lifetime` seconds by `clock` (default `time.monotonic`); the world's fixed tokens keep working.
     """
     source = world if isinstance(world, str) else None
     data = worlds.read(world) if isinstance(world, str) else world
@@ -258,4 +340,8 @@ def create_app(
         operations=operations,
         middleware=middleware,
         saver=saver,
+        max_sessions=max_sessions,
+        session_idle=session_idle,
+        token_lifetime=token_lifetime,
+        clock=clock,
     )

@@ -1,15 +1,13 @@
-"""The `groupkit` command: `mock` serves the stateful mock, `conform` checks a live server against the
-contract, `lint` checks a contract file against a ruleset, `diff` reports the breaking changes between two,
-`gate` runs them all for a CI pipeline."""
+"""The `groupkit` command: `mock` serves the stateful mock, `world` writes world files for it, `conform` checks
+a live server against the contract, `proxy` checks real traffic on its way to one, `lint` checks a contract file
+against a ruleset, `diff` reports the breaking changes between two, `gate` runs them all for a CI pipeline."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from . import __version__
 
@@ -22,139 +20,11 @@ conformance kit that checks any live server against it.
   groupkit lint openapi.yaml         check a contract file against the ruleset (exit 0/1/2)
   groupkit diff BASE HEAD            report the changes between two contracts that break clients
   groupkit gate --base BASE          lint, diff, self-conformance (and a live server): one CI verdict
+  groupkit proxy --upstream URL      forward real traffic to a server and check it against the contract
+  groupkit world generate -o FILE    write a world file: default, empty, or generated (any size, edge cases)
 
 Run `groupkit COMMAND --help` for each command's options.
 """
-
-MOCK_EPILOG = """\
-The mock starts from a fixture world (default: a realistic one; `--fixtures empty` for nothing, or a
-file in the format of fixtures/README.md) and prints its demo users' tokens. Call it with
-`Authorization: <token>` (or `Bearer <token>`).
-
-Control API, for curl, scripts and test code (loopback clients only, no CORS, no cross-origin requests):
-/__mock__/health, /users, /reset, /state (GET export, PUT import), /journal (GET, DELETE). The calls that
-change something (POST /reset, PUT /state, DELETE /journal) need the header `X-Mock-Control: 1` or a JSON
-Content-Type, which no web page can send there:
-  curl -X POST -H 'X-Mock-Control: 1' http://127.0.0.1:8080/__mock__/reset
-With --admin-token (or GROUPKIT_ADMIN_TOKEN), every control call also needs `X-Mock-Admin-Token: <token>`.
-
-The mock answers requests addressed to 127.0.0.1, localhost or [::1] (any port), to the --host it listens
-on, and to each --allowed-host; any other Host header gets a 403 (a guard against DNS rebinding).
-"""
-
-WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
-
-
-def security_options(args: argparse.Namespace) -> dict[str, Any]:
-    """`create_app`'s keyword arguments for who may reach the mock, from `groupkit mock`'s flags: the Host
-    names it answers (loopback names, the address it listens on unless a wildcard, each --allowed-host), the
-    admin token, and the API's CORS lists."""
-    from .hosts import LOOPBACK_HOSTS
-
-    listening = [args.host] if args.host not in WILDCARD_ADDRESSES else []
-    return {
-        "allowed_hosts": tuple(dict.fromkeys([*LOOPBACK_HOSTS, *listening, *(args.allowed_host or [])])),
-        "admin_token": args.admin_token or None,
-        "cors_origins": tuple(args.cors_origin or ["*"]) if not args.no_cors else (),
-        "cors_allow_headers": tuple(args.cors_allow_header or ["*"]),
-    }
-
-
-def _mock(args: argparse.Namespace) -> int:
-    from . import server
-    from .app import create_app
-
-    try:
-        app = create_app(
-            args.fixtures,
-            validate_responses=not args.no_validate_responses,
-            journal_size=args.journal_size,
-            control_from_anywhere=args.control_from_anywhere,
-            seed=args.seed,
-            **security_options(args),
-            state_file=args.state,
-        )
-    except (OSError, ValueError) as error:
-        print(f"groupkit mock: {error}", file=sys.stderr)
-        return 2
-    try:  # before anything is printed: a busy port is one line, not a banner and a traceback
-        sockets = server.listen(args.host, args.port)
-    except server.CannotListen as error:
-        print(f"groupkit mock: {error}", file=sys.stderr)
-        return 2
-    port = sockets[0].getsockname()[1]  # the one chosen, with --port 0
-    base = f"http://{args.host}:{port}" if ":" not in args.host else f"http://[{args.host}]:{port}"
-    print(f"groupkit mock {__version__}: {base}  (Swagger UI: {base}/ui/, contract: {base}/openapi.json)")
-    users = app.store.demo_users()
-    if users:
-        print("Demo users (send `Authorization: <token>`):")
-        width = max(len(user.token or "") for user in users)
-        for user in users:
-            print(f"  {user.token:<{width}}  {user.name} <{user.email}>")
-    else:
-        print("The world is empty: load one with PUT /__mock__/state.")
-    print(f"Example: curl -H 'Authorization: {users[0].token if users else 'TOKEN'}' {base}/user/groups")
-    if args.state:
-        print(f"State: kept in {args.state} (written within a second of each change, and at shutdown)")
-    sys.stdout.flush()
-    limits = server.Limits(
-        request_timeout=args.request_timeout,
-        keep_alive=args.keep_alive,
-        max_connections=args.max_connections,
-        shutdown_timeout=args.shutdown_timeout,
-    )
-    configuration = server.config(
-        app, problems=app.problems, limits=limits, log_level=args.log_level, access_log=args.access_log
-    )
-    server.serve(configuration, sockets)  # returns after SIGINT or SIGTERM and the graceful shutdown
-    return 0
-
-
-def _positive(kind: type[float]) -> Any:
-    def parse(text: str) -> float:
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-        return value
-
-    return parse
-
-
-def _add_server_limits(mock: argparse.ArgumentParser) -> None:
-    """The flags of `groupkit.server.Limits` that a user may need to change."""
-    from .server import Limits
-
-    limits = mock.add_argument_group("server limits (see groupkit/server.py)")
-    limits.add_argument(
-        "--max-connections",
-        type=_positive(int),
-        default=Limits.max_connections,
-        metavar="N",
-        help="connections served at once; beyond, requests get 503, and beyond twice as many a new "
-        "connection is closed (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--keep-alive",
-        type=_positive(int),
-        default=Limits.keep_alive,
-        metavar="SECONDS",
-        help="close a connection idle this long, a new one included (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--request-timeout",
-        type=_positive(float),
-        default=Limits.request_timeout,
-        metavar="SECONDS",
-        help="close a connection whose request has not arrived in full this long after its first byte "
-        "(default: %(default)s)",
-    )
-    limits.add_argument(
-        "--shutdown-timeout",
-        type=_positive(int),
-        default=Limits.shutdown_timeout,
-        metavar="SECONDS",
-        help="on SIGINT or SIGTERM, give requests in flight this long, then cancel them (default: %(default)s)",
-    )
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -182,75 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"groupkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    mock = commands.add_parser(
-        "mock",
-        help="serve the stateful mock of the contract",
-        description="Serve the stateful, in-memory mock of the Group API with uvicorn.",
-        epilog=MOCK_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    mock.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    mock.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
-    mock.add_argument(
-        "--fixtures",
-        default="default",
-        metavar="WORLD",
-        help="the world to start from: default, empty, or a JSON file (default: %(default)s)",
-    )
-    mock.add_argument(
-        "--state",
-        metavar="FILE",
-        help="keep the world in FILE across restarts: read at start if it exists (else --fixtures, and the"
-        " file is created), written within a second of each change and at shutdown; a file that cannot be"
-        " read back stops the mock (exit 2)",
-    )
-    mock.add_argument(
-        "--no-validate-responses",
-        action="store_true",
-        help="skip validating each response against the contract (faster; on by default)",
-    )
-    mock.add_argument("--journal-size", type=int, default=1000, help="requests kept in the journal (0: off)")
-    mock.add_argument(
-        "--control-from-anywhere",
-        action="store_true",
-        help="let non-loopback clients use /__mock__/ (off by default)",
-    )
-    mock.add_argument(
-        "--cors-origin",
-        action="append",
-        metavar="ORIGIN",
-        help="an origin browsers may call from (repeatable; default: any origin)",
-    )
-    mock.add_argument(
-        "--no-cors", action="store_true", help="send no CORS headers (the API's; the control API has none)"
-    )
-    mock.add_argument(
-        "--cors-allow-header",
-        action="append",
-        metavar="NAME",
-        help="a request header browsers may send to the API besides Authorization and Content-Type (repeatable;"
-        " default: any header a preflight asks for)",
-    )
-    mock.add_argument(
-        "--allowed-host",
-        action="append",
-        metavar="NAME",
-        help="also answer requests whose Host is NAME, e.g. a container's name (repeatable; * for any Host)",
-    )
-    mock.add_argument(
-        "--admin-token",
-        default=os.environ.get("GROUPKIT_ADMIN_TOKEN") or None,
-        metavar="TOKEN",
-        help="require X-Mock-Admin-Token: TOKEN on every control API call (default: $GROUPKIT_ADMIN_TOKEN, "
-        "which keeps the token out of the process list; unset: no admin token)",
-    )
-    mock.add_argument("--seed", type=int, help="seed for generated ids and tokens (same seed, same ids)")
-    mock.add_argument(
-        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
-    )
-    mock.add_argument("--access-log", action="store_true", help="log every request (costs ~12%% throughput)")
-    _add_server_limits(mock)
-    mock.set_defaults(handler=_mock)
+    from . import mockcli
+
+    mockcli.add_parser(commands)
 
     from .diff import cli as diff_cli
     from .lint import cli as lint_cli
@@ -277,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     from .gate.cli import add_parser as add_gate
 
     add_gate(commands)
+
+    from .proxy.cli import add_parser as add_proxy
+
+    add_proxy(commands)
+
+    from .worldgen import cli as world_cli
+
+    world = commands.add_parser(
+        "world",
+        help="write a world file for --fixtures: default, empty, or generated (exit 0, 2 bad options)",
+        description=world_cli.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    world_cli.add_arguments(world)
+    world.set_defaults(handler=world_cli.run)
 
     from .conformance.cli import add_arguments
     from .conformance.results import ExitCode

@@ -8,6 +8,13 @@ import, and the request journal. It is for tools (curl, scripts, test code), nev
     PUT    /__mock__/state                  replace the state with a world (checked first: 400, state kept)
     GET    /__mock__/journal?operationId=&method=&path=
     DELETE /__mock__/journal
+    GET    /__mock__/sessions               the live sessions: name, created, last used, counts
+    DELETE /__mock__/sessions/{name}        end a session (its world and journal are dropped)
+    GET    /__mock__/behaviour              latency and fault settings; PUT replaces, DELETE restores (faults.py)
+
+With `X-Mock-Session: <name>` the calls above act on that session's world and journal instead of the default
+one (`groupkit.sessions`): `POST /reset` and `PUT /state` create it if needed, the others answer 404 for a
+session that does not exist, and a bad name is a 400.
 
 Who may call it, checked in this order (each refusal is the contract's `Error` body, without CORS headers):
 
@@ -18,7 +25,7 @@ Who may call it, checked in this order (each refusal is the contract's `Error` b
    CORS headers whatever `--cors-origin` or `--no-cors` say, so a page on another origin can read nothing
    from it either.
 3. With `--admin-token` (or `GROUPKIT_ADMIN_TOKEN`) set: `X-Mock-Admin-Token: <token>` on every call (401).
-4. A state-changing call (reset, state import, journal clear) must be one a page cannot send without a
+4. A state-changing call (reset, state import, journal clear, session delete) must be one a page cannot send without a
    preflight (403): it carries `X-Mock-Control: 1` or a JSON `Content-Type`. Reads need neither.
 
     curl -X POST -H 'X-Mock-Control: 1' http://127.0.0.1:8080/__mock__/reset
@@ -30,26 +37,26 @@ Who may call it, checked in this order (each refusal is the contract's `Error` b
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from . import strict_json
 from . import world as worlds
-from .journal import Journal
 from .problems import Problems, method_not_allowed
-from .store import Store
+from .sessions import SESSION_HEADER, InvalidSessionName, Sessions, World, name_of
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 CONTROL_HEADER = "X-Mock-Control"
 ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
 READS = ("GET", "HEAD")
+_SESSION_KEY = SESSION_HEADER.lower().encode()
 NOT_FOR_PAGES = "the control API is for tools and test code, not web pages, and sends no CORS headers"
 
 
@@ -76,21 +83,25 @@ def cross_origin(headers: Headers) -> str | None:
     return None
 
 
+class NoSuchSession(LookupError):
+    """Raised for a control call naming a session that does not exist (404)."""
+
+
 class Control:
+    """The control API over `sessions`: each call acts on the default world, or on the session its
+    `X-Mock-Session` header names."""
+
     def __init__(
         self,
-        store: Store,
-        reset: Callable[[], None],
-        journal: Journal,
+        sessions: Sessions,
         problems: Problems,
         *,
         from_anywhere: bool,
         admin_token: str | None,
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
-        self.store = store
+        self.sessions = sessions
         self.problems = problems
-        self._reset = reset
-        self.journal = journal
         self.from_anywhere = from_anywhere
         self.admin_token = admin_token or None
         self.router = Router(
@@ -102,6 +113,9 @@ class Control:
                 Route(f"{PREFIX}/state", self.import_state, methods=["PUT"]),
                 Route(f"{PREFIX}/journal", self.read_journal, methods=["GET"]),
                 Route(f"{PREFIX}/journal", self.clear_journal, methods=["DELETE"]),
+                Route(f"{PREFIX}/sessions", self.list_sessions, methods=["GET"]),
+                Route(f"{PREFIX}/sessions/{{name}}", self.delete_session, methods=["DELETE"]),
+                *routes,  # other features' endpoints (`faults.py`: /behaviour), under the same rules
             ],
             default=self._not_found,
             # No slash redirect: its Location would echo the Host header; `/health/` is a JSON 404, as on the API.
@@ -114,7 +128,12 @@ class Control:
             status, message, headers = refusal
             await self.problems.send(send, status, message, headers)
             return
-        await self.router(scope, receive, send)
+        try:
+            await self.router(scope, receive, send)
+        except InvalidSessionName as error:
+            await self.problems.send(send, 400, str(error))
+        except NoSuchSession as error:
+            await self.problems.send(send, 404, str(error))
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         """Why the control API will not serve this request (status, message, headers), or None: the rules of
@@ -152,7 +171,7 @@ class Control:
         methods = {
             method
             for route in self.router.routes
-            if isinstance(route, Route) and route.path == path
+            if isinstance(route, Route) and route.path_regex.match(path)
             for method in route.methods or ()
         }
         return tuple(sorted(methods))
@@ -160,42 +179,85 @@ class Control:
     async def _not_found(self, scope: Scope, _receive: Receive, send: Send) -> None:
         await self.problems.send(send, 404, f"No control API endpoint at {scope['path']}")
 
-    def _counts(self) -> dict[str, int]:
-        return self.store.counts()
+    @staticmethod
+    def _name(request: Request) -> str | None:
+        """The session a call's header names, None without one; InvalidSessionName for a bad header."""
+        values = [value for key, value in request.scope["headers"] if key == _SESSION_KEY]
+        return name_of(values) if values else None
 
-    async def health(self, _request: Request) -> Response:
-        return JSONResponse({"status": "ok", **self._counts()})
+    def _world(self, request: Request, create: bool = False) -> World:
+        """The world a call acts on: the default one, or the session its header names (created if `create`;
+        else NoSuchSession if it does not exist). InvalidSessionName for a bad header."""
+        name = self._name(request)
+        if name is None:
+            return self.sessions.default
+        world = self.sessions.select(name) if create else self.sessions.find(name)
+        if world is None:
+            raise NoSuchSession(
+                f"No session {name!r}: a request with {SESSION_HEADER}: {name} creates it (so do POST"
+                f" {PREFIX}/reset and PUT {PREFIX}/state); GET {PREFIX}/sessions lists the live ones"
+            )
+        return world
 
-    async def users(self, _request: Request) -> Response:
-        items = [
-            {"id": u.id, "email": u.email, "name": u.name, "token": u.token} for u in self.store.demo_users()
-        ]
+    @staticmethod
+    def _counts(world: World) -> dict[str, object]:
+        session = {"session": world.name} if world.name is not None else {}
+        return {**world.store.counts(), **session}
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", **self._counts(self._world(request))})
+
+    async def users(self, request: Request) -> Response:
+        store = self._world(request).store
+        items = [{"id": u.id, "email": u.email, "name": u.name, "token": u.token} for u in store.demo_users()]
         return JSONResponse({"items": items})
 
-    async def reset(self, _request: Request) -> Response:
-        self._reset()
-        return JSONResponse({"status": "reset", **self._counts()})
+    async def reset(self, request: Request) -> Response:
+        world = self._world(request, create=True)
+        self.sessions.reset(world)
+        return JSONResponse({"status": "reset", **self._counts(world)})
 
-    async def export_state(self, _request: Request) -> Response:
-        return JSONResponse(self.store.export())
+    async def export_state(self, request: Request) -> Response:
+        return JSONResponse(self._world(request).store.export())
 
     async def import_state(self, request: Request) -> Response:
+        name = self._name(request)  # a bad session name is refused before the body is read
         try:
             data = strict_json.loads(await request.body())  # no NaN or lone surrogate gets stored
         except ValueError as error:
             return self.problems.starlette_response(400, f"The body is not JSON: {error}")
+        world = self.sessions.default if name is None else self.sessions.find(name)
         try:
-            self.store.replace(data)  # checked and built in one pass; the state is swapped only if sound
+            if world is None:  # a new session: the world is checked first, so a refused import creates none
+                worlds.build(data)
+                world = self.sessions.select(str(name))
+            world.store.replace(data)  # checked and built in one pass; the state is swapped only if sound
         except worlds.InvalidWorld as invalid:
             return self.problems.starlette_response(
                 400, "Not a valid world; the state is unchanged", invalid.problems
             )
-        return JSONResponse({"status": "imported", **self._counts()})
+        return JSONResponse({"status": "imported", **self._counts(world)})
 
     async def read_journal(self, request: Request) -> Response:
         query = request.query_params
-        entries = self.journal.entries(query.get("operationId"), query.get("method"), query.get("path"))
+        journal = self._world(request).journal
+        entries = journal.entries(query.get("operationId"), query.get("method"), query.get("path"))
         return JSONResponse({"items": entries})
 
-    async def clear_journal(self, _request: Request) -> Response:
-        return JSONResponse({"cleared": self.journal.clear()})
+    async def clear_journal(self, request: Request) -> Response:
+        return JSONResponse({"cleared": self._world(request).journal.clear()})
+
+    async def list_sessions(self, _request: Request) -> Response:
+        return JSONResponse(
+            {
+                "items": self.sessions.listing(),
+                "maxSessions": self.sessions.max_sessions,
+                "sessionIdleSeconds": self.sessions.idle_seconds,
+            }
+        )
+
+    async def delete_session(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if not self.sessions.drop(name):
+            raise NoSuchSession(f"No session {name!r}; GET {PREFIX}/sessions lists the live ones")
+        return JSONResponse({"deleted": name})

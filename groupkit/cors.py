@@ -15,21 +15,23 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from .problems import MEDIA_TYPE, Problems
+from .sessions import SESSION_HEADER
 
 ANY = "*"
 
 
 class Cors(CORSMiddleware):
     """`origins` and `allow_headers` are lists of names or `("*",)` for any. A list of headers always lets
-    `Authorization` through (the API's security header) besides starlette's CORS-safelisted ones (`Accept`,
-    `Accept-Language`, `Content-Language`, `Content-Type`). A page on a public origin that asks to reach the
+    `Authorization` (the API's security header) and `X-Mock-Session` (`groupkit.sessions`) through besides
+    starlette's CORS-safelisted ones (`Accept`, `Accept-Language`, `Content-Language`, `Content-Type`). A page on a public origin that asks to reach the
     mock on a private address (Chromium's Private Network Access preflight) is let through only when its
     origin is listed by name: naming it is the user's consent, `*` is not."""
 
     def __init__(
         self, app: ASGIApp, problems: Problems, origins: Sequence[str], allow_headers: Sequence[str]
     ) -> None:
-        headers = [ANY] if ANY in allow_headers else list(dict.fromkeys(["Authorization", *allow_headers]))
+        always = ["Authorization", SESSION_HEADER]
+        headers = [ANY] if ANY in allow_headers else list(dict.fromkeys([*always, *allow_headers]))
         super().__init__(
             app,
             allow_origins=list(origins),

@@ -135,6 +135,9 @@ class Journal:
             ]
         return [entry.render(entry_id) for entry_id, entry in chosen]
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> int:
         with self._lock:
             count = len(self._entries)
@@ -159,24 +162,26 @@ class _Capture:
 
 
 class JournalMiddleware:
-    """Journals each request to `app` that is not under `skip_prefix`; `caller` maps an `Authorization`
-    header to the id of its user (None for an unknown token)."""
+    """Journals each request to `app` that is not under `skip_prefix`, in `journal` (or the journal a
+    function of no arguments gives for the request: its session's, `groupkit.sessions`); `caller` maps an
+    `Authorization` header to the id of its user (None for an unknown token)."""
 
     def __init__(
         self,
         app: ASGIApp,
-        journal: Journal,
+        journal: Journal | Callable[[], Journal],
         skip_prefix: str,
         caller: Callable[[str], str | None] = lambda _header: None,
     ) -> None:
         self.app = app
-        self.journal = journal
+        self.journal_of = journal if callable(journal) else lambda: journal
         self.skip_prefix = skip_prefix
         self.caller = caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or self.journal.size == 0 or path.startswith(self.skip_prefix):
+        journal = self.journal_of()
+        if scope["type"] != "http" or journal.size == 0 or path.startswith(self.skip_prefix):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -203,13 +208,13 @@ class JournalMiddleware:
             await self.app(scope, receive_recorded, send_recorded)
         finally:
             method = scope["method"]
-            self.journal.record(
+            journal.record(
                 Entry(
                     time=datetime.now(UTC).isoformat(timespec="milliseconds"),
                     method=method,
                     path=path,
                     query=scope.get("query_string", b""),
-                    operation_id=self.journal.operation_of(method, path),
+                    operation_id=journal.operation_of(method, path),
                     caller=caller,
                     body=request.body(),
                     status=status,

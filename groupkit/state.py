@@ -36,6 +36,7 @@ class State:
         self._api_keys: dict[str, dict[str, ApiKey]] = {}  # group id -> lower-cased type -> key
         self._connectors: dict[str, list[Attachment]] = {}
         self._notifications: dict[str, list[Attachment]] = {}
+        self.clients: list[dict[str, str]] = []  # the world's OAuth2 clients, kept for its export (signin.py)
 
     def next_seq(self) -> int:
         seq = self._next_seq

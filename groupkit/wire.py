@@ -26,8 +26,11 @@ def _compact(data: JSON) -> JSON:
 
 
 def page(page: Page[T], item: Callable[[T], JSON]) -> JSON:
-    """A list's page: `items` and `nextToken` (null on the last page)."""
-    return {"items": [item(x) for x in page.items], "nextToken": page.next_token}
+    """A list's page: `items` and `nextToken` (absent on the last page)."""
+    body: JSON = {"items": [item(x) for x in page.items]}
+    if page.next_token is not None:
+        body["nextToken"] = page.next_token
+    return body
 
 
 def message(text: str) -> JSON:

@@ -14,19 +14,22 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openapi_schema_validator import OAS30Validator
+from jsonschema import FormatChecker
 
-from . import contract
+from . import contract, fastschema
 from .addresses import is_email
 from .model import ApiKey, Attachment, Device, Group, User
 from .pagination import Cursors
 from .roles import BUILT_IN
 from .state import State
 
+if TYPE_CHECKING:
+    from openapi_schema_validator import OAS30Validator
+
 FORMAT = "groupkit-world/1"
-KEYS = ("users", "groups", "memberships", "devices", "apiKeys", "connectors", "notifications")
+KEYS = ("users", "groups", "memberships", "devices", "apiKeys", "connectors", "notifications", "clients")
 
 
 def _fields(names: str) -> dict[str, str]:
@@ -49,6 +52,7 @@ FIELDS = {
     "apiKeys": _fields("groupId name type token createdBy updatedBy createdAt updatedAt"),
     "connectors": _fields("id groupId name"),
     "notifications": _fields("id groupId name"),
+    "clients": _fields("clientId clientSecret userId"),  # OAuth2 clients for POST /oauth2/token (signin.py)
 }
 
 _STRING = {"type": "string"}
@@ -85,6 +89,7 @@ SCHEMAS = {
     "apiKeys": _contract("ExternalApiKey"),
     "connectors": _strings("id", "groupId", "name"),
     "notifications": _strings("id", "groupId", "name"),
+    "clients": _strings("clientId", "clientSecret", "userId"),
 }
 
 
@@ -103,6 +108,21 @@ class Positions:
 def _validators() -> dict[str, OAS30Validator]:
     document = contract.default()
     return {kind: contract.validator(document, schema) for kind, schema in SCHEMAS.items()}
+
+
+@cache
+def _compiled() -> dict[str, fastschema.Compiled | None]:
+    """Each kind's schema compiled once (jsonschema_rs): an item it finds valid is valid; any other is
+    checked by `_validators()`, which names each problem. Its formats are checked by jsonschema's own
+    checker, which `OAS30Validator`'s extends (with formats of numbers and bytes, which are not compiled:
+    `strict_formats`), so openapi-schema-validator is imported only for a world with a problem."""
+    document = contract.default()
+    return {
+        kind: fastschema.compile(
+            contract.rooted(document, schema), FormatChecker(), "oas30", strict_formats=True
+        )
+        for kind, schema in SCHEMAS.items()
+    }
 
 
 class Builder:
@@ -152,8 +172,20 @@ class Builder:
             for _, where, item in self._items(world, kind):
                 if self._known_group(f"{where}.groupId", item["groupId"]):
                     add(Attachment(**_values(kind, item)))
+        self._clients(world)
         if self.positions is not None and not self.problems:
             self.state.continue_seqs_from(self.positions.next)
+
+    def _clients(self, world: dict[str, Any]) -> None:
+        """Clients: ids unique, each acting as a user of the world; the state keeps them for its export."""
+        seen: set[str] = set()
+        for _, where, item in self._items(world, "clients"):
+            if item["clientId"] in seen:
+                self.problems.append(f"{where}.clientId: {item['clientId']!r} is already a client's id")
+            seen.add(item["clientId"])
+            if self.state.user(item["userId"]) is None and item["userId"] not in self.broken["users"]:
+                self.problems.append(f"{where}.userId: no user has the id {item['userId']!r}")
+            self.state.clients.append({name: item[name] for name in FIELDS["clients"]})
 
     def _check_positions(self, world: dict[str, Any], positions: Positions) -> None:
         """Positions name one number per item, each used once and below `next`."""
@@ -177,8 +209,17 @@ class Builder:
     def _items(self, world: dict[str, Any], kind: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
         """The items of one kind that match their schema, each with its index and where it is (`users[3]`);
         the others are reported."""
-        validator = _validators()[kind]
+        validator, compiled, fields = _validators()[kind], _compiled()[kind], _FIELD_NAMES[kind]
         for index, item in enumerate(world.get(kind, [])):
+            if (
+                compiled is not None
+                and type(item) is dict
+                and fields.issuperset(item)
+                and compiled.is_valid(item)
+                and not _has_lone_surrogate(item)
+            ):  # the common case, checked in one pass of compiled code; the rest names its problems
+                yield index, f"{kind}[{index}]", item
+                continue
             where = f"{kind}[{index}]"
             if not isinstance(item, dict):
                 self.problems.append(f"{where} must be an object")
@@ -290,9 +331,12 @@ class Builder:
         if self.state.has_device(item["deviceId"]):
             self.problems.append(f"{where}.deviceId: device {item['deviceId']} is listed twice")
             return
-        tags = tuple(item["tags"]) if "tags" in item else None
-        device = Device(**{**_values("devices", item), "tags": tags})
-        self._in_order(where, lambda: self.state.add_device(device, self._seq("devices", index)))
+        values = _values("devices", item)
+        values["tags"] = tuple(item["tags"]) if "tags" in item else None
+        try:  # `_in_order`, inline: a world may hold a million devices
+            self.state.add_device(Device(**values), self._seq("devices", index))
+        except ValueError:
+            self.problems.append(f"{where}: its position is not after the previous item of its list")
 
     def _in_order(self, where: str, add: Callable[[], object]) -> None:
         """Add an item; with positions, one numbered below an earlier item of its list is reported."""
@@ -312,6 +356,18 @@ class Builder:
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # in a decoded str, only an unpaired one can be there
+_FIELD_NAMES = {kind: frozenset(fields) for kind, fields in FIELDS.items()}
+
+
+def _has_lone_surrogate(item: dict[str, Any]) -> bool:
+    """Whether a field of `item` holds a lone surrogate (an ASCII string cannot: the regex runs on others)."""
+    for value in item.values():
+        if isinstance(value, str):
+            if not value.isascii() and _LONE_SURROGATE.search(value):
+                return True
+        elif isinstance(value, list) and any(_LONE_SURROGATE.search(text) for text in _texts(value)):
+            return True
+    return False
 
 
 def _texts(value: Any) -> list[str]:
@@ -324,6 +380,10 @@ def _path(parts: Iterable[str | int]) -> str:
     return "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in parts)
 
 
+_PAIRS = {kind: tuple(fields.items()) for kind, fields in FIELDS.items()}
+
+
 def _values(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     """An item's values by record attribute; an unset field is None."""
-    return {attribute: item.get(name) for name, attribute in FIELDS[kind].items()}
+    get = item.get
+    return {attribute: get(name) for name, attribute in _PAIRS[kind]}

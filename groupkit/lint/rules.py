@@ -134,6 +134,6 @@ RULES: dict[str, Rule] = {
             "groupkit",
             checks.error_code_table,
         ),
-        Rule("no-yaml-anchors", Level.WARN, "no YAML anchors or aliases", "groupkit", checks.no_yaml_anchors),
+        Rule("no-yaml-anchors", Level.ERR, "no YAML anchors or aliases", "groupkit", checks.no_yaml_anchors),
     )
 }

@@ -46,6 +46,7 @@ def test_raw_and_bearer_tokens_are_accepted(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "method, path", [pytest.param(m, p, id=f"{m} {p}") for m, p in contract.operations(contract.default())]
 )
+@pytest.mark.slow
 def test_every_operation_rejects_missing_and_invalid_tokens(
     client: httpx.Client, method: str, path: str, headers: dict[str, str]
 ) -> None:
@@ -172,6 +173,7 @@ def test_wrong_method_gets_405_with_the_full_allow_list(
     assert set(response.headers["allow"].split(", ")) == set(methods)
 
 
+@pytest.mark.slow
 def test_response_validation_is_on_and_can_be_turned_off() -> None:
     """A handler answering outside the contract is caught by connexion's response validation (500), which
     the test suite relies on; with validation off the same answer goes out unchanged."""
@@ -225,7 +227,7 @@ def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
 )
 def test_connexion_calls_async_handlers_on_the_event_loop(coroutine: bool, expected: str) -> None:
     """What groupkit/store.py's note on concurrency rests on: connexion awaits our `async def` handlers
-    (bound with functools.partial) on the event loop, and sends only a plain function to its thread pool."""
+    (bound by app._bind) on the event loop, and sends only a plain function to its thread pool."""
     import asyncio
     import threading
 

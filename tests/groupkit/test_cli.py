@@ -52,6 +52,7 @@ def test_lint_of_a_missing_file_fails(tmp_path: Path) -> None:
     assert main(["lint", str(tmp_path / "nope.yaml")]) == 1
 
 
+@pytest.mark.slow
 def test_mock_starts_prints_tokens_and_serves() -> None:
     process, url = start_mock()
     try:
@@ -65,6 +66,37 @@ def test_mock_starts_prints_tokens_and_serves() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
+def test_the_banner_lists_a_dozen_users_and_says_where_the_rest_are(tmp_path: Path) -> None:
+    world = tmp_path / "many.json"
+    made = subprocess.run(
+        [
+            *GROUPKIT,
+            "world",
+            "generate",
+            "--groups",
+            "8",
+            "--devices",
+            "8",
+            "--members",
+            "40",
+            "-o",
+            str(world),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    process, url = start_mock("--fixtures", str(world))
+    process.terminate()
+    out, _ = process.communicate(timeout=10)
+    listed = [line for line in out.splitlines() if line.startswith("  gen-token-")]
+    assert len(listed) == 12
+    assert f"more: GET {url}/__mock__/users lists them all" in out
+
+
+@pytest.mark.slow
 def test_mock_refuses_a_broken_world(tmp_path: Path) -> None:
     broken = tmp_path / "world.json"
     broken.write_text("[]")

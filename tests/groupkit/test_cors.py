@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from groupkit.app import create_app
-from groupkit.cli import build_parser, security_options
+from groupkit.cli import build_parser
+from groupkit.mockcli import security_options
 from tests.conftest import auth, serve
 
 PAGE = "http://127.0.0.1:5173"  # a frontend's dev server

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from groupkit.app import create_app
-from groupkit.cli import build_parser, security_options
+from groupkit.cli import build_parser
 from groupkit.hosts import LOOPBACK_HOSTS
+from groupkit.mockcli import security_options
 from tests.conftest import CONTROL, DEFAULT_WORLD, auth, serve, start_mock
 
 
@@ -88,6 +89,7 @@ def test_a_request_without_host_or_with_two_is_refused(live: str) -> None:
     assert (status, body["code"]) == (403, "FORBIDDEN")
 
 
+@pytest.mark.slow
 def test_configured_names_are_answered_and_a_star_answers_any() -> None:
     with serve(create_app(allowed_hosts=(*LOOPBACK_HOSTS, "Mock", "192.0.2.7"))) as url:
         for host in ("mock", "MOCK:8080", "192.0.2.7:80", "localhost"):

@@ -27,7 +27,7 @@ def test_page() -> None:
         "items": [{"n": 1}, {"n": 2}],
         "nextToken": "tok",
     }
-    assert wire.page(Page([], None), lambda n: {"n": n}) == {"items": [], "nextToken": None}
+    assert wire.page(Page([], None), lambda n: {"n": n}) == {"items": []}
 
 
 @pytest.mark.parametrize("role", BUILT_IN.values(), ids=list(BUILT_IN))

@@ -258,7 +258,7 @@ def walk(http: httpx.Client, path: str, limit: int, pages: int = 10, **params: A
         query = {**params, "limit": limit, **({"nextToken": token} if token else {})}
         body = expect(http.get(path, params=query, headers=AS_ALICE), 200).json()
         items += body["items"]
-        token = body["nextToken"]
+        token = body.get("nextToken")
         if token is None:
             return items, True
     return items, False
