@@ -30,7 +30,9 @@ from . import hooks  # noqa: F401  (registration)
 from .access import auth_is_enforced, isolation_between_users
 from .context import Settings, attach, context_for
 from .error_bodies import error_body_conforms
+from .field_drift import response_fields_are_documented
 from .membership import invited_member_is_listed, removed_member_is_gone, updated_role_is_listed
+from .neighbours import neighbours_are_unchanged
 from .options import SAFE_METHODS, Options, problems, schemathesis_config
 from .pagination import pagination_is_complete
 from .persistence import (
@@ -39,6 +41,7 @@ from .persistence import (
     deleted_key_stays_deleted,
     update_is_persisted,
 )
+from .role_matrix import permissions_are_enforced
 
 CHECKS = [
     pagination_is_complete,
@@ -52,6 +55,9 @@ CHECKS = [
     auth_is_enforced,
     isolation_between_users,
     error_body_conforms,
+    response_fields_are_documented,
+    permissions_are_enforced,
+    neighbours_are_unchanged,
 ]
 
 
@@ -65,6 +71,7 @@ def load(
     read_only: bool = False,
     max_examples: int = 25,
     seed: int | None = None,
+    personas: dict[str, str] | None = None,
 ) -> BaseSchema:
     """The contract as a schemathesis schema against `base_url`, or in-process against the ASGI `app`."""
     if base_url is None and app is None:
@@ -91,7 +98,13 @@ def load(
         schema.filter_set = schema.config.operations.filter_set_with(include=safe)
     attach(
         schema,
-        Settings(token=token, other_token=other_token, read_only=read_only, run_id=secrets.token_hex(3)),
+        Settings(
+            token=token,
+            other_token=other_token,
+            read_only=read_only,
+            run_id=secrets.token_hex(3),
+            personas=tuple((personas or {}).items()),
+        ),
     )
     return schema
 

@@ -9,8 +9,9 @@ Every reply keeps the masked curl command that reproduces it.
 from __future__ import annotations
 
 import json
+import shlex
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,9 +93,10 @@ class Caller:
         token: str | None = OWN_TOKEN,
         query: dict[str, Any] | None = None,
         body: Any = NOT_SET,
+        shown: bool = False,
     ) -> Reply:
         """`case` again, with `token` as its Authorization header (None: without one), and optionally
-        another query or body."""
+        another query or body. `shown`: `token` is one the kit made up (no secret), and its curl shows it."""
         headers = CaseInsensitiveDict(
             {name: value for name, value in case.headers.items() if name.lower() != "authorization"}
         )
@@ -103,7 +105,11 @@ class Caller:
         derived = case.derive(headers=headers, query=query)
         if body is not NOT_SET:
             derived.body = body
-        return self._exchange(derived)
+        reply = self._exchange(derived)
+        if shown and token is not None and token != OWN_TOKEN:
+            masked = shlex.quote("Authorization: [Filtered]")
+            reply = replace(reply, curl=reply.curl.replace(masked, shlex.quote(f"Authorization: {token}")))
+        return reply
 
     def _exchange(self, case: AnyCase) -> Reply:
         label = f"{case.method.upper()} {case.path}"

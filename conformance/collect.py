@@ -26,6 +26,16 @@ def count_cases(recorder: ScenarioRecorder) -> int:
     )
 
 
+def _with_status(message: str, recorder: ScenarioRecorder, case_id: str) -> str:
+    """A stock check's message, with the status its request got when the message does not say it (schemathesis's
+    `positive_data_acceptance` says which statuses it expected, not which one came back)."""
+    interaction = recorder.interactions.get(case_id)
+    response = interaction.response if interaction is not None else None
+    if response is None or str(response.status_code) in message:
+        return message
+    return f"{message.rstrip()}\nThe server answered {response.status_code}.".strip()
+
+
 class Findings:
     """The distinct findings of a run, in the order first met, each with its smallest reproduction."""
 
@@ -59,7 +69,7 @@ class Findings:
                     steps = list(failure.steps) if failure.from_probe else [info.code_sample, *failure.steps]
                     message, curl = failure.detail, "\n".join(steps) or info.code_sample
                 else:
-                    message = failure.message
+                    message = _with_status(failure.message, recorder, case_id)
                     curl = "\n".join(step.curl for step in info.steps) if info.steps else info.code_sample
                 finding = Finding(
                     operation=failure.operation or operation,

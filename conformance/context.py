@@ -34,6 +34,9 @@ class Settings:
     run_id: str = "local"
     workers: int = 1
     request_timeout: float | None = 10.0
+    strict_fields: bool = False  # every undocumented response property fails (field_drift.py)
+    deadline: float | None = None  # the time.monotonic() instant --max-time ends the run at (deadline.py)
+    personas: tuple[tuple[str, str], ...] = ()  # (name, token) of each persona (role_matrix.py)
 
 
 class ProbeSkipped(Exception):
@@ -143,9 +146,9 @@ class _Registry:
 _REGISTRY = _Registry()
 
 
-def attach(schema: BaseSchema, settings: Settings) -> RunContext:
-    """Give `schema` (and all its clones) a fresh run context."""
-    context = RunContext(schema, settings)
+def attach(schema: BaseSchema, settings: Settings, context: RunContext | None = None) -> RunContext:
+    """Give `schema` (and all its clones) a fresh run context, or `context` (a schema rebuilt during a run)."""
+    context = context if context is not None else RunContext(schema, settings)
     with _REGISTRY.lock:
         _REGISTRY.entries[id(schema.config)] = (schema.config, context)
     return context

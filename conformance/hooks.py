@@ -57,7 +57,9 @@ def keep_ledger(context: schemathesis.HookContext, case: AnyCase, response: Resp
     elif label == "PUT /group" and f"group:{sent.get('groupId')}" not in run.created:
         changed = ", ".join(f"{key}={value!r}" for key, value in sent.items() if key != "groupId")
         run.record_created(
-            f"update:{sent.get('groupId')}", f"existing group {sent.get('groupId')} changed: {changed}"
+            f"update:{sent.get('groupId')}",
+            f"PUT /group answered 200 for group {sent.get('groupId')!r}, which this run did not create; "
+            f"it sent {changed or 'no field to change'}",
         )
     elif label == "POST /group/apiKey":
         key = f"key:{answer.get('groupId')}:{str(answer.get('type')).lower()}"

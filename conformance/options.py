@@ -11,7 +11,6 @@ the configuration is built: `groupkit` declares `conform`'s flags from this modu
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from groupkit.contract import CONTRACT_PATH
 
 from .flags import flag
+from .personas import PersonaError, gather
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 LIST_OPERATIONS = ("GET /user/groups", "GET /group/devices", "GET /group/users", "GET /group/roles")
@@ -97,6 +97,26 @@ class Options:
             env="GROUPKIT_OTHER_TOKEN",
         ),
     )
+    persona: list[str] = field(
+        default_factory=list,
+        metadata=flag(
+            "a user with a role to check (permissions_are_enforced): NAME=TOKEN (repeatable); better "
+            "GROUPKIT_PERSONA_<NAME>=TOKEN or --personas FILE, which keep tokens out of shell history",
+            TARGET,
+            metavar="NAME=TOKEN",
+            repeatable=True,
+            replay=False,
+        ),
+    )
+    personas: Path | None = field(
+        default=None,
+        metadata=flag(
+            'personas file (TOML; JSON if FILE ends in .json): name = "token" or name = { env = "VARIABLE" }',
+            TARGET,
+            metavar="FILE",
+            parse=Path,
+        ),
+    )
     contract: Path = field(
         default=CONTRACT_PATH,
         metadata=flag("the contract (default: the shipped one)", TARGET, metavar="FILE", parse=Path),
@@ -155,7 +175,13 @@ class Options:
     )
     max_time: float | None = field(
         default=None,
-        metadata=flag("stop after this long", BUDGET, metavar="SECONDS", parse=float, show=_number),
+        metadata=flag(
+            "a deadline, not a duration: stop testing after this long at the latest (slow answers included)",
+            BUDGET,
+            metavar="SECONDS",
+            parse=float,
+            show=_number,
+        ),
     )
     request_timeout: float | None = field(
         default=DEFAULT_REQUEST_TIMEOUT,
@@ -175,6 +201,22 @@ class Options:
         default=None,
         metadata=flag(
             "write JUnit XML (one case per operation)", REPORTS, metavar="FILE", parse=Path, replay=False
+        ),
+    )
+    require_coverage: bool = field(
+        default=False,
+        metadata=flag(
+            "fail the run (exit 1) when an operation's success path was never reached: no request of it "
+            'answered 2xx, so no check judged a success (the report names it "not verified" either way)',
+            REPORTS,
+        ),
+    )
+    strict_fields: bool = field(
+        default=False,
+        metadata=flag(
+            "every response property the contract does not document fails the run (by default only a near "
+            "miss of a documented name, such as owner_id for ownerId, does; the others are warnings)",
+            REPORTS,
         ),
     )
     # These judge what the run found and change no generated case: the replay command leaves them out.
@@ -242,15 +284,19 @@ def problems(options: Options) -> list[str]:
         found.append("--phases selects nothing")
     if not 0 <= options.confirm <= MAX_CONFIRM:
         found.append(f"--confirm must be between 0 and {MAX_CONFIRM}")
+    try:
+        gather(options.persona, options.personas)
+    except PersonaError as error:
+        found.append(str(error))
     if options.baseline is not None and not Path(options.baseline).is_file():
         found.append(f"--baseline {options.baseline}: no such file")
     for spelled, path in (
         ("--report", options.report),
         ("--junit-xml", options.junit_xml),
         ("--write-baseline", options.write_baseline),
-    ):
-        if path is not None and not Path(path).parent.is_dir():
-            found.append(f"{spelled} {path}: the directory {Path(path).parent} does not exist")
+    ):  # a missing folder is created when the report is written; a file in the way cannot be
+        if path is not None and any(parent.exists() and not parent.is_dir() for parent in Path(path).parents):
+            found.append(f"{spelled} {path}: {Path(path).parent} cannot be a folder (a file is in the way)")
     return found
 
 
@@ -327,8 +373,8 @@ def schemathesis_config(options: Options, seed: int | None) -> dict[str, Any]:
         config["phases"]["coverage"]["unexpected-methods"] = ["options", "trace"]
     if options.request_timeout is not None:
         config["request-timeout"] = options.request_timeout
-    if options.max_time is not None:
-        config["max-time"] = max(1, math.ceil(options.max_time))
+    # --max-time is not schemathesis's `max-time`, which keeps fuzzing until the time is spent: the runner
+    # stops the engine at the deadline and bounds every request by it (deadline.py).
     if options.rate_limit is not None:
         rate = options.rate_limit
         config["rate-limit"] = f"{int(rate)}/s" if rate == int(rate) else f"{max(1, round(rate * 60))}/m"

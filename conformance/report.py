@@ -18,7 +18,15 @@ from junitparser.junitparser import FinalResult
 
 from .flags import command_line
 from .options import PHASES, Options
-from .results import BaselineEntry, ExitCode, Finding, Result
+from .results import (
+    BaselineEntry,
+    ExitCode,
+    Finding,
+    Result,
+    coverage_cells,
+    coverage_lines,
+    coverage_verdict,
+)
 
 __all__ = ["Console", "labels", "replay_command", "write_junit", "write_markdown"]
 
@@ -74,6 +82,8 @@ def _tolerated(result: Result) -> str:
 def _meaning(result: Result) -> str:
     if result.exit_code == ExitCode.OK and result.failures:
         return f"passed: the failures are {_tolerated(result)}"
+    if result.exit_code == ExitCode.VIOLATIONS and not result.blocking:
+        return f"{len(result.not_verified)} operation(s) not verified (--require-coverage)"
     return result.exit_code.meaning
 
 
@@ -85,6 +95,7 @@ class Console:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.scenarios = 0
+        self.errored: set[str] = set()  # operations with an error printed since their last progress line
 
     def line(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -114,10 +125,19 @@ class Console:
         if skip_reason is not None:
             self.line(f"[{phase}] skipped ({getattr(skip_reason, 'value', skip_reason)})")
 
-    def scenario(self, phase: str, label: str, cases: int, new: list[Finding], elapsed: float) -> None:
-        verdict = "ok" if not new else "FAILED " + ", ".join(sorted({finding.check for finding in new}))
+    def scenario(
+        self, phase: str, label: str, cases: int, failed: set[str], elapsed: float, unanswered: int = 0
+    ) -> None:
+        """One progress line: `ok` only when the scenario's requests were answered and no check failed."""
+        said = ["FAILED " + ", ".join(sorted(failed))] if failed else []
+        if label in self.errored:
+            self.errored.discard(label)
+            said.append("ERROR (above)")
+        if unanswered:
+            said.append(f"{unanswered} without an answer")
+        verdict = ", ".join(said) or ("ok" if cases else "nothing answered")
         if phase == "stateful":
-            if not cases and not new:
+            if not cases and not said:
                 return  # a scenario hypothesis discarded before its first step
             self.scenarios += 1
             self.line(f"  scenario {self.scenarios:<15} {cases:>5} steps {elapsed:6.1f} s  {verdict}")
@@ -128,8 +148,12 @@ class Console:
         said = labels(finding)[:1] or ["not replayed"]
         self.line(f"  {finding.operation} — {finding.check}: {said[0]}")
 
-    def error(self, message: str) -> None:
-        self.line(f"  error: {message.splitlines()[0]}")
+    def error(self, message: str, operation: str | None = None) -> None:
+        if operation is not None:
+            self.errored.add(operation)
+        # the title alone ("Network Error") says nothing of what happened: its first detail line goes with it
+        said = [line.strip() for line in message.splitlines() if line.strip()][:2]
+        self.line(f"  error: {': '.join(said)}")
 
     def summary(self, result: Result, options: Options) -> None:
         if result.failures:
@@ -148,8 +172,15 @@ class Console:
                 self.line(f"   Replay: {replay_command(options, result.seed, finding)}")
                 if finding.fingerprint:
                     self.line(f"   Fingerprint: {finding.fingerprint}")
+        if result.coverage:
+            self.line()
+            self.line("Coverage (generated requests; statuses seen):")
+            for text in coverage_lines(result):
+                self.line(f"  {text}")
+            self.line(f"  → {coverage_verdict(result)}")
         for title, lines in (
             (f"Baseline {options.baseline}", [_stale(entry) for entry in result.stale]),
+            ("Warnings (they do not fail the run)", result.warnings),
             ("Created or changed by this run (clean up on shared servers)", result.created),
             ("Notes", result.notes),
             ("Errors", result.errors),
@@ -194,16 +225,25 @@ def write_markdown(path: Path, result: Result, options: Options) -> None:
         for finding in result.failures:
             checks = failed.setdefault(finding.operation, {})
             checks[finding.check] = checks.get(finding.check, False) or finding.blocking
-        lines += ["| Operation | Cases | Result |", "|---|---:|---|"]
+        lines += [
+            "| Operation | Cases | Statuses seen | Checks that ran on a 2xx answer | Result |",
+            "|---|---:|---|---|---|",
+        ]
         for label in [*result.operations, *(op for op in failed if op not in result.operations)]:
             checks = failed.get(label, {})
             named = ", ".join(
                 f"`{c}`" + ("" if checks[c] else " (does not fail the run)") for c in sorted(checks)
             )
             verdict = ("❌ " if any(checks.values()) else "⚠️ ") + named if checks else "✅"
+            item = result.coverage.get(label)
+            if item is not None and not item.verified and not checks:
+                verdict = "❌ not verified" if result.require_coverage else "⚠️ not verified"
             shown = f"`{label}`" if label in result.operations else label
-            lines.append(f"| {shown} | {result.cases_by_operation.get(label, 0)} | {verdict} |")
-        lines.append("")
+            seen, ran = coverage_cells(result, label)
+            lines.append(
+                f"| {shown} | {result.cases_by_operation.get(label, 0)} | {seen} | {ran} | {verdict} |"
+            )
+        lines += ["", f"Coverage: {coverage_verdict(result)}.", ""] if result.coverage else [""]
     if result.failures:
         lines += ["## Failures", ""]
         for number, finding in enumerate(result.failures, 1):
@@ -223,6 +263,7 @@ def write_markdown(path: Path, result: Result, options: Options) -> None:
             lines += [f"Fingerprint: `{finding.fingerprint}`", ""] if finding.fingerprint else []
     for title, entries in (
         (f"Baseline `{options.baseline}`", [_stale(entry) for entry in result.stale]),
+        ("Warnings (they do not fail the run)", result.warnings),
         ("Created or changed by this run", result.created),
         ("Notes", result.notes),
         ("Errors", result.errors),
@@ -266,6 +307,15 @@ def write_junit(path: Path, result: Result, options: Options | None = None) -> N
                 text + (f"\n\nfingerprint: {finding.fingerprint}" if finding.fingerprint else "")
             )
             failures.append(failure)
+        item = result.coverage.get(label)
+        if item is not None:
+            ran = ", ".join(sorted(item.checks)) or "none"
+            case.system_out = xml_text(
+                f"statuses seen: {item.seen()}\nchecks that ran on a 2xx answer: {ran}"
+            )
+            if not item.verified:
+                kind = junitparser.Failure if result.require_coverage else junitparser.Skipped
+                failures.append(kind(xml_text(f"not verified: {item.why_not_verified()}"), type_="coverage"))
         case.result = failures
         cases.append(case)
     run_case = junitparser.TestCase("run", classname="groupkit.conform")
@@ -273,14 +323,18 @@ def write_junit(path: Path, result: Result, options: Options | None = None) -> N
         error = junitparser.Error("could not run" if result.exit_code == ExitCode.CANNOT_RUN else "errors")
         error.text = xml_text("\n".join(result.errors))
         run_case.result = [error]
-    if result.stale:
-        run_case.system_out = xml_text("\n".join(_stale(entry) for entry in result.stale))
+    if result.stale or result.warnings:
+        said = [*(_stale(entry) for entry in result.stale), *(f"warning: {text}" for text in result.warnings)]
+        run_case.system_out = xml_text("\n".join(said))
     suite.add_testcases([*cases, run_case])
     # junitparser counts result elements; the suite counts operations (test cases), as JUnit does: failed when
     # a finding fails the run, skipped when its findings are all flaky or known.
     failing = {finding.operation for finding in result.failures if finding.blocking}
+    unverified = {item.operation for item in result.not_verified}
+    if result.require_coverage:
+        failing |= unverified
     suite.failures = len(failing)
-    suite.skipped = len(set(by_operation) - failing)
+    suite.skipped = len((set(by_operation) | unverified) - failing)
     suite.time = round(result.elapsed, 3)
     document = junitparser.JUnitXml()
     document.add_testsuite(suite)

@@ -16,8 +16,10 @@ import random
 import secrets
 import sys
 import time
+from collections.abc import Iterable
 from datetime import date
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 import requests
 import schemathesis
@@ -27,9 +29,25 @@ from schemathesis.filters import FilterSet
 
 from groupkit import contract
 
-from . import access, baseline, error_bodies, hooks, membership, pagination, persistence, triage  # noqa: F401  (the checks register themselves when imported)
+from . import (  # noqa: F401  (the checks register themselves when imported)
+    access,
+    baseline,
+    deadline,
+    error_bodies,
+    field_drift,
+    fixtures,
+    hooks,
+    membership,
+    neighbours,
+    pagination,
+    persistence,
+    personas,
+    role_matrix,
+    triage,
+)
 from .collect import Findings, count_cases
 from .context import RunContext, Settings, attach, detach
+from .coverage import Coverage
 from .options import Options, problems, schemathesis_config, select
 from .report import Console, write_junit, write_markdown
 from .reproduction import Reproduction
@@ -49,6 +67,8 @@ def run(options: Options, out: TextIO | None = None) -> Result:
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(2**31)
     result = Result(exit_code=ExitCode.CANNOT_RUN, seed=seed, run_id=secrets.token_hex(3))
+    result.require_coverage = options.require_coverage
+    result.started = started
     schema, context, known, replayed = None, None, None, triage.Triage()
     found = Findings()
     try:
@@ -70,8 +90,11 @@ def run(options: Options, out: TextIO | None = None) -> Result:
         if context is not None:
             result.created = [*context.ledger(), *replayed.created]
             result.notes = [*context.notes, *(note for note in replayed.notes if note not in context.notes)]
+            result.warnings = field_drift.ledger(context).warnings()
         if schema is not None:
             detach(schema)
+        if context is not None:
+            detach(context.caller.schema)  # the schema the run was set up with, when fixtures rebuilt it
     result.elapsed = time.monotonic() - started
     console.summary(result, options)
     writers = [(options.report, write_markdown), (options.junit_xml, write_junit)]
@@ -81,6 +104,7 @@ def run(options: Options, out: TextIO | None = None) -> Result:
         if path is None:
             continue
         try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             write(path, result, options)
         except OSError as error:
             console.error(f"could not write {path}: {error}")
@@ -121,7 +145,7 @@ def _judge(result: Result, options: Options, known: list[BaselineEntry] | None) 
 
 
 def _verdict(result: Result) -> ExitCode:
-    if result.blocking:
+    if result.blocking or (result.require_coverage and result.not_verified and result.cases):
         return ExitCode.VIOLATIONS
     if result.errors or result.cases == 0:
         if result.cases == 0 and not result.errors:
@@ -161,14 +185,12 @@ def _prepare(
     result.operations = selected
     if options.app is None:
         _wait_for_server(options)
-    config = schemathesis.Config.from_dict(schemathesis_config(options, result.seed))
-    schema = schemathesis.openapi.from_path(options.contract, config=config)
-    if options.app is not None:
-        schema.app = options.app
-    include = FilterSet()
-    include.include(name=selected)
-    schema.filter_set = schema.config.operations.filter_set_with(include=include)
+    schema = _schema(options, result.seed, selected)
     assert options.token is not None
+    try:
+        cast = tuple(personas.gather(options.persona, options.personas).items())
+    except personas.PersonaError as error:
+        raise CannotRun(str(error)) from None
     settings = Settings(
         token=options.token,
         other_token=options.other_token,
@@ -176,15 +198,39 @@ def _prepare(
         run_id=result.run_id,
         workers=options.workers,
         request_timeout=options.request_timeout,
+        personas=cast,
+        strict_fields=options.strict_fields,
+        deadline=None if options.max_time is None else result.started + options.max_time,
     )
     context = attach(schema, settings)
     console.start(options, result, context.prefix, known)
     try:
         _preflight(context, options)
+        found = fixtures.discover(context)
     except BaseException:
         detach(schema)
         raise
+    if found:  # the engine's schema binds the discovered ids; the checks' follow-ups keep the first one
+        schema = _schema(options, result.seed, selected, fixtures.configuration(found))
+        attach(schema, settings, context)
     return schema, context, known
+
+
+def _schema(
+    options: Options, seed: int, selected: list[str], extra: dict[str, Any] | None = None
+) -> schemathesis.schemas.BaseSchema:
+    """The contract as the run's schemathesis schema, narrowed to the selected operations; `extra` adds
+    dictionaries and parameter bindings (fixtures.py) to the configuration."""
+    data = schemathesis_config(options, seed)
+    for key, value in (extra or {}).items():
+        data[key] = {**data.get(key, {}), **value}
+    schema = schemathesis.openapi.from_path(options.contract, config=schemathesis.Config.from_dict(data))
+    if options.app is not None:
+        schema.app = options.app
+    include = FilterSet()
+    include.include(name=selected)
+    schema.filter_set = schema.config.operations.filter_set_with(include=include)
+    return schema
 
 
 def _wait_for_server(options: Options) -> None:
@@ -206,7 +252,9 @@ def _wait_for_server(options: Options) -> None:
 
 def _preflight(context: RunContext, options: Options) -> None:
     """Both tokens must be accepted (GET /user/groups): a rejected token makes every check meaningless."""
-    for name, caller in (("--token", context.caller), ("--other-token", context.other)):
+    callers = [("--token", context.caller), ("--other-token", context.other)]
+    callers += [(f"persona {name}", caller) for name, caller in role_matrix.persona_callers(context).items()]
+    for name, caller in callers:
         if caller is None:
             continue
         try:
@@ -224,7 +272,27 @@ def _execute(
     console: Console,
     found: Findings,
 ) -> None:
-    for event in from_schema(schema).execute():
+    coverage = Coverage(result.operations)
+    result.coverage = coverage.by_operation
+    stream = from_schema(schema).execute()
+    limit = deadline.Deadline(context.settings.deadline, stream.stop)
+    try:
+        _events(stream, context, result, console, found, coverage, limit)
+    finally:
+        limit.cancel()
+    result.failures = found.failures
+
+
+def _events(
+    stream: Iterable[events.EngineEvent],
+    context: RunContext,
+    result: Result,
+    console: Console,
+    found: Findings,
+    coverage: Coverage,
+    limit: deadline.Deadline,
+) -> None:
+    for event in stream:
         if isinstance(event, events.PhaseStarted) and event.phase.name.value in TESTING_PHASES:
             if event.phase.skip_reason is None:
                 console.phase_started(event.phase.name.value)
@@ -235,20 +303,31 @@ def _execute(
             result.cases += cases
             label = event.recorder.label
             result.cases_by_operation[label] = result.cases_by_operation.get(label, 0) + cases
-            new = found.collect(event)
+            coverage.collect(event.recorder)
+            found.collect(event)
             result.failures = found.failures
-            console.scenario(event.phase.value, label, cases, new, event.elapsed_time)
+            unanswered = coverage.unanswered(event.recorder)
+            failed = {
+                node.name for nodes in event.recorder.checks.values() for node in nodes if node.failure_info
+            }
+            console.scenario(event.phase.value, label, cases, failed, event.elapsed_time, unanswered)
         elif isinstance(event, events.NonFatalError):
             if isinstance(event.value, NoLinksFound):
                 context.note("stateful phase skipped: no links between the selected operations")
             else:
                 message = f"{event.label}: {event.info.format().strip()}"
+                if isinstance(event.value, requests.RequestException):
+                    coverage.lost(event.label)  # the engine forgets a case that got no answer
                 result.errors.append(message)
-                console.error(message)
+                console.error(message, event.label)
         elif isinstance(event, events.FatalError):
             raise CannotRun(f"{type(event.exception).__name__}: {event.exception}")
         elif isinstance(event, events.Interrupted):
-            raise KeyboardInterrupt
+            if not limit.reached:
+                raise KeyboardInterrupt
+            context.note(
+                f"the --max-time deadline stopped the run after {time.monotonic() - result.started:.1f} s"
+            )
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures:
                 finding = Finding(failure.operation or "run", "after_run", failure.title, failure.message, "")

@@ -3,6 +3,7 @@ JSON of one operation's 200 answers, always (a deterministic defect) or every ot
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Callable
@@ -69,3 +70,35 @@ def roles_misnamed(*, flaky: bool) -> Rewrite:
     return Rewrite(
         create_app(seed=1), "GET /group/roles", every_other(misname_roles) if flaky else misname_roles
     )
+
+
+class Drip:
+    """Answers `METHOD /path` as the app does, but sends its body one byte every `pause` seconds (the headers at
+    once): a server that never times out a read, and never finishes."""
+
+    def __init__(self, app: Any, label: str, pause: float = 1.0) -> None:
+        self.app, self.pause = app, pause
+        self.method, self.path = label.split(" ", 1)
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) != (self.method, self.path):
+            await self.app(scope, receive, send)
+            return
+
+        async def drip(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body: bytes = message.get("body", b"")
+            for index in range(len(body)):
+                await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
+                await asyncio.sleep(self.pause)
+            if not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+
+        await self.app(scope, receive, drip)
+
+
+def devices_dripping() -> Drip:
+    """GET /group/devices sends its body at one byte per second."""
+    return Drip(create_app(seed=1), "GET /group/devices")

@@ -279,6 +279,7 @@ def invite_entry(fingerprint: str, **overrides: Any) -> dict[str, Any]:
 PROBED = Reproduction(INVITE[0]).fingerprint(INVITE[1], "GK205")
 
 
+@pytest.mark.slow
 def test_write_baseline_writes_the_run_failures_to_adopt(broken: str, tmp_path: Path) -> None:
     path = tmp_path / "known.yaml"
     result, text = conform(broken, 5, write_baseline=path)
@@ -291,6 +292,7 @@ def test_write_baseline_writes_the_run_failures_to_adopt(broken: str, tmp_path: 
     assert written[INVITE].title == "Invited member is not listed"
 
 
+@pytest.mark.slow
 def test_a_known_failure_does_not_fail_the_run_and_a_stale_entry_is_reported(
     broken: str, tmp_path: Path
 ) -> None:
@@ -311,6 +313,7 @@ def test_a_known_failure_does_not_fail_the_run_and_a_stale_entry_is_reported(
     assert f"## Baseline `{path}`\n\n- {line}" in report
 
 
+@pytest.mark.slow
 def test_an_expired_entry_fails_the_run_again(broken: str, tmp_path: Path) -> None:
     path = tmp_path / "known.json"
     path.write_text(json.dumps({"known": [invite_entry(PROBED, until="2000-01-01")]}))

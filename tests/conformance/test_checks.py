@@ -18,9 +18,11 @@ from groupkit.conformance.runner import Options, run
 from tests.conformance.sabotage import ALICE, EVA, VARIANTS, SymptomUnclear, Variant
 from tests.conformance.sabotage.persistence import delete_does_nothing
 from tests.conformance.sabotage.seams import ACME, AS_ALICE
-from tests.conftest import serve
+from tests.conftest import TOKENS, serve
 
 PARAMS = [pytest.param(variant, id=variant.name) for variant in VARIANTS]
+# The demo users as personas: every role (permissions_are_enforced), for every variant
+PERSONAS = [f"{name}={TOKENS[name]}" for name in ("bruno", "chloe", "dan")]
 SERVED = [pytest.param(variant, variant, id=variant.name) for variant in VARIANTS]  # served, variant
 
 
@@ -31,9 +33,9 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
 
 
-def test_the_suite_has_23_distinct_variants() -> None:
+def test_the_suite_has_29_distinct_variants() -> None:
     names = [variant.name for variant in VARIANTS]
-    assert len(names) == len(set(names)) == 23
+    assert len(names) == len(set(names)) == 29
 
 
 @pytest.mark.parametrize("served, variant", SERVED, indirect=["served"])
@@ -64,6 +66,7 @@ def test_kit_fails_and_names_the_check(served: str, variant: Variant) -> None:
         base_url=served,
         token=ALICE,
         other_token=EVA,
+        persona=PERSONAS,
         include=list(variant.include),
         max_examples=variant.max_examples,
         seed=1,

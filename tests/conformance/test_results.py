@@ -8,6 +8,8 @@ import ast
 import subprocess
 import sys
 
+import pytest
+
 from groupkit.conformance.results import ExitCode, Result
 from tests.conftest import ROOT
 
@@ -60,7 +62,8 @@ def test_the_results_and_reports_sit_below_the_runner() -> None:
     graph = kit_imports()
     assert graph["results"] == set()
     assert "runner" not in graph["report"] and "report" in graph["runner"]
-    assert graph["options"] == {"flags"} and graph["flags"] == set()
+    # options reads the personas file; both sit below everything that runs a check
+    assert graph["options"] == {"flags", "personas"} and graph["flags"] == graph["personas"] == set()
     assert graph["cli"] >= {"options", "runner"}  # the runner lazily, when `conform` runs
 
 
@@ -73,6 +76,7 @@ def test_no_import_cycle_inside_the_kit() -> None:
     assert cycle is not None and cycle[0] == cycle[-1] and set(cycle) == {"report", "results"}
 
 
+@pytest.mark.slow
 def test_declaring_the_flags_imports_no_schemathesis() -> None:
     code = (
         "import sys; from groupkit.cli import build_parser; build_parser(); "

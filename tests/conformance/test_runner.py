@@ -7,6 +7,7 @@ that must fail use one small defect only to exercise the failure path (exit 1, o
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import time
@@ -70,7 +71,9 @@ def broken_mock() -> MockApp:
         pytest.param(["--other-token", ALICE], "--other-token must belong to another user", id="same-tokens"),
         pytest.param(["--workers", "0"], "--workers must be between 1 and 64", id="no-workers"),
         pytest.param(["--rate-limit", "0"], "--rate-limit must be a positive", id="zero-rate"),
-        pytest.param(["--report", "/no/such/dir/r.md"], "/no/such/dir does not exist", id="report-dir"),
+        pytest.param(
+            ["--report", f"{__file__}/r.md"], "cannot be a folder (a file is in the way)", id="report-dir"
+        ),
     ],
 )
 def test_bad_options_exit_2(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,6 +106,7 @@ def test_a_token_is_required_and_read_from_the_environment(
     assert ALICE not in output  # the secret never reaches the log
 
 
+@pytest.mark.slow
 def test_unreachable_server_exit_2_after_waiting(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
@@ -172,16 +176,35 @@ def test_nothing_executed_is_not_a_pass(live: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_the_correct_mock_is_conformant(seed: int) -> None:
-    """Zero false positives: every operation, every phase, both users, five seeds."""
+    """Zero false positives: every operation, every phase, both users, a persona per role, every check on and
+    strict (`--strict-fields`, `--require-coverage`), five seeds."""
     out = io.StringIO()
+    personas = [f"{name}={TOKENS[name]}" for name in ("bruno", "chloe", "dan", "giulia")]
+    options = Options(
+        base_url="http://127.0.0.1:1",  # the served mock's, below
+        token=ALICE,
+        other_token=EVA,
+        persona=personas,
+        strict_fields=True,
+        require_coverage=True,
+        max_examples=10,
+        seed=seed,
+    )
     with serve(create_app(seed=seed)) as url:
-        result = run(Options(base_url=url, token=ALICE, other_token=EVA, max_examples=10, seed=seed), out=out)
+        result = run(dataclasses.replace(options, base_url=url), out=out)
     assert result.exit_code is ExitCode.OK, out.getvalue()
     assert result.cases > 500
-    assert not result.errors and not result.notes, out.getvalue()
+    # no probe skipped: the only notes say how each persona was tested
+    tested_as = re.compile(r"permissions_are_enforced: persona (\w+) .* tested as \w+ in ")
+    assert not result.errors and all(tested_as.match(note) for note in result.notes), out.getvalue()
+    assert sorted(match.group(1) for match in map(tested_as.match, result.notes) if match) == sorted(
+        persona.split("=")[0] for persona in personas
+    ), out.getvalue()
     assert len(result.operations) == 13
+    assert len(result.coverage) == 13 and not result.not_verified, out.getvalue()
 
 
+@pytest.mark.slow
 def test_output_names_phases_operations_and_the_replay_line(live: str) -> None:
     out = io.StringIO()
     result = run(quick(live, include=["GET /group/roles", "GET /group/devices"]), out=out)
@@ -208,6 +231,7 @@ def broken() -> Iterator[str]:
         yield url
 
 
+@pytest.mark.slow
 def test_a_violation_exits_1_with_check_curl_and_seed(broken: str, tmp_path: Path) -> None:
     out = io.StringIO()
     options = quick(
@@ -238,6 +262,15 @@ def test_a_violation_exits_1_with_check_curl_and_seed(broken: str, tmp_path: Pat
     assert [f.get("type") for f in failures] == ["deleted_key_stays_deleted"]
 
 
+def test_the_reports_folders_are_created(live: str, tmp_path: Path) -> None:
+    """The README's CI example writes `reports/...`: the folder is created, not a reason to test nothing."""
+    report, junit = tmp_path / "reports" / "conform.md", tmp_path / "reports" / "deep" / "conform.xml"
+    result = run(quick(live, report=report, junit_xml=junit), out=io.StringIO())
+    assert result.exit_code is ExitCode.OK
+    assert report.read_text().startswith("# groupkit conform: ✅") and ET.parse(junit).getroot() is not None
+
+
+@pytest.mark.slow
 def test_reports_of_a_conformant_run(live: str, tmp_path: Path) -> None:
     result = run(quick(live, report=tmp_path / "r.md", junit_xml=tmp_path / "j.xml"), out=io.StringIO())
     assert result.exit_code is ExitCode.OK
@@ -293,6 +326,7 @@ def test_read_only_sends_no_write(live: str) -> None:
 # ------------------------------------------------------------------------------- from pytest
 
 
+@pytest.mark.slow
 def test_pytest_mode_against_a_url(live: str) -> None:
     """Against a server started by a fixture. (`schemathesis.pytest.from_fixture` would be the natural way,
     but schemathesis 4.32 reads `Function._nodeid`, which pytest 9 no longer has; `given` works.)"""
@@ -318,6 +352,7 @@ IN_PROCESS = conformance.load(app=create_app(seed=2), token=ALICE, other_token=E
 
 @IN_PROCESS.include(name=["GET /group/users", "POST /group"]).parametrize()
 @settings(max_examples=5, suppress_health_check=list(HealthCheck), deadline=None)
+@pytest.mark.slow
 def test_pytest_mode_in_process(case: schemathesis.Case) -> None:
     case.call_and_validate()
 

@@ -63,6 +63,7 @@ def flaky_run(**overrides: Any) -> tuple[Result, str]:
     return result, out.getvalue()
 
 
+@pytest.mark.slow
 def test_a_defect_that_is_always_there_is_deterministic(tmp_path: Path) -> None:
     out = io.StringIO()
     reports = {"report": tmp_path / "r.md", "junit_xml": tmp_path / "j.xml"}
@@ -89,6 +90,7 @@ def test_a_defect_that_is_always_there_is_deterministic(tmp_path: Path) -> None:
     assert failure.get("message") == f"{SCHEMA}: Response violates schema {label}"
 
 
+@pytest.mark.slow
 def test_a_defect_a_probe_found_is_replayed_with_the_probe(tmp_path: Path) -> None:
     """A check's probe runs once per run; each replay gets a fresh run context, so the probe runs again."""
     out = io.StringIO()
@@ -107,6 +109,7 @@ def test_a_defect_a_probe_found_is_replayed_with_the_probe(tmp_path: Path) -> No
     assert any(f"gk-conform-{result.run_id}-r2-sandbox-1" in entry for entry in result.created)
 
 
+@pytest.mark.slow
 def test_a_defect_on_every_other_answer_is_flaky_and_does_not_fail_the_run(tmp_path: Path) -> None:
     result, text = flaky_run(confirm=2, report=tmp_path / "r.md", junit_xml=tmp_path / "j.xml")
     assert result.exit_code is ExitCode.OK, text
@@ -127,6 +130,7 @@ def test_a_defect_on_every_other_answer_is_flaky_and_does_not_fail_the_run(tmp_p
     assert not list(suite.iter("failure"))
 
 
+@pytest.mark.slow
 def test_fail_on_flaky_lets_a_flaky_failure_fail_the_run() -> None:
     result, text = flaky_run(confirm=2, fail_on_flaky=True)
     assert result.exit_code is ExitCode.VIOLATIONS, text
@@ -135,6 +139,7 @@ def test_fail_on_flaky_lets_a_flaky_failure_fail_the_run() -> None:
     assert "[flaky: failed again on 1 of 2 replays; fails the run]" in text
 
 
+@pytest.mark.slow
 def test_without_confirm_every_failure_fails_the_run_unlabelled() -> None:
     result, text = flaky_run()
     assert result.exit_code is ExitCode.VIOLATIONS, text

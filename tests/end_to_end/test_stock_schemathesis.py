@@ -46,6 +46,7 @@ def test_the_mock_passes_every_stock_check_in_every_phase() -> None:
         assert f"✅ {phase}" in done.stdout, done.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_the_stock_run_catches_a_planted_defect() -> None:
     from groupkit.handlers import OPERATIONS
 
@@ -63,3 +64,18 @@ def test_the_stock_run_catches_a_planted_defect() -> None:
         done = stock_run(url, "--include-name", "GET /group/roles", "--phases", "examples,fuzzing")
     assert done.returncode == 1, done.stdout[-3000:]
     assert "Response violates schema" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_stock_run_does_not_suggest_the_production_path() -> None:
+    """The contract lists the local mock first. With production (`.../v1`) first, an operation that answers only
+    404 (here a server whose GET /group/devices never succeeds) made schemathesis warn "Base URL may be missing a
+    path" and suggest `--url .../v1`, which breaks every request against the mock."""
+    from tests.conformance.sabotage.fields import devices_always_404
+
+    with serve(devices_always_404()) as url:
+        done = stock_run(
+            url, "--include-name", "GET /group/devices", "--phases", "examples", "--max-examples", "1"
+        )
+    assert "missing a path" not in done.stdout + done.stderr, done.stdout[-3000:]
+    assert "/v1" not in done.stdout + done.stderr

@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from tests.conformance.sabotage import access, inputs, pagination, persistence, wire
+from tests.conformance.sabotage import (
+    access,
+    collateral,
+    fields,
+    inputs,
+    pagination,
+    persistence,
+    roles,
+    wire,
+)
 from tests.conformance.sabotage.seams import ALICE, EVA, SymptomUnclear, Variant
 
 VARIANTS: tuple[Variant, ...] = (
@@ -12,6 +21,9 @@ VARIANTS: tuple[Variant, ...] = (
     *access.VARIANTS,
     *persistence.VARIANTS,
     *pagination.VARIANTS,
+    *roles.VARIANTS,
+    *collateral.VARIANTS,
+    *fields.VARIANTS,
 )
 
 __all__ = ["ALICE", "EVA", "VARIANTS", "SymptomUnclear", "Variant"]
