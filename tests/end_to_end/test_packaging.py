@@ -95,6 +95,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_a_plain_checkout_imports_every_sub_package_as_groupkit(tmp_path: Path) -> None:
     """`-S` skips site-packages' `.pth` files, so the editable install's finder cannot be what finds groupkit."""
     probe = subprocess.run(

@@ -155,6 +155,7 @@ def chain_world(depth: int, *, members_from_the_bottom: bool = False) -> dict[st
     return world
 
 
+@pytest.mark.slow
 def test_the_groups_of_a_deep_chain_carry_the_effective_role() -> None:
     store = store_of(chain_world(2000, members_from_the_bottom=True))
     for user, expected in ((ALICE, {"subscriber"}), (DAN, {"viewer", "installer", "administrator"})):

@@ -90,6 +90,7 @@ def test_a_code_is_only_sent_with_its_own_status() -> None:
 # ------------------------------------------------------------------------------- the mock reads its contract
 
 
+@pytest.mark.slow
 def test_the_mock_renders_with_the_table_of_the_contract_it_serves(tmp_path: Path) -> None:
     """With a contract naming INVALID_NEXT_TOKEN the general 400, a schema violation answers with it."""
     served = variant(tmp_path, lambda code: code["x-general-code"].update({"400": "INVALID_NEXT_TOKEN"}))

@@ -55,6 +55,7 @@ def healthy(url: str) -> bool:
 # ------------------------------------------------------------------------------- the port
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_one_line_and_exit_2_before_the_banner() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -84,6 +85,7 @@ def test_listen_names_what_cannot_be_bound() -> None:
 # ------------------------------------------------------------------------------- slow and idle clients
 
 
+@pytest.mark.slow
 def test_a_connection_that_never_sends_a_request_is_closed(strict: str) -> None:
     with connect(strict) as sock:
         waited, received = closed_after(sock)
@@ -91,6 +93,7 @@ def test_a_connection_that_never_sends_a_request_is_closed(strict: str) -> None:
     assert healthy(strict)
 
 
+@pytest.mark.slow
 def test_a_head_sent_too_slowly_is_closed(strict: str) -> None:
     with connect(strict) as sock:
         sock.sendall(b"GET /group/roles HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -106,6 +109,7 @@ def test_a_head_sent_too_slowly_is_closed(strict: str) -> None:
     assert healthy(strict)
 
 
+@pytest.mark.slow
 def test_a_half_sent_body_is_dropped_and_nothing_stored(strict: str) -> None:
     before = httpx.get(f"{strict}/__mock__/state").json()
     with connect(strict) as sock:

@@ -172,6 +172,7 @@ def test_an_existing_state_file_wins_over_fixtures_and_reset_goes_to_fixtures(tm
     assert mock.store.counts() == {"users": 0, "groups": 0}
 
 
+@pytest.mark.slow
 def test_the_saver_coalesces_a_burst_and_saves_at_stop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,6 +203,7 @@ def test_the_saver_coalesces_a_burst_and_saves_at_stop(
     assert saved is not None and Store(saved[0]).export() == store.export()
 
 
+@pytest.mark.slow
 def test_a_failed_write_is_logged_once_and_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -341,6 +343,7 @@ def test_the_world_survives_sigterm_and_a_restart(tmp_path: Path) -> None:
         stop(process)
 
 
+@pytest.mark.slow
 def test_a_corrupt_state_file_stops_the_mock_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text('{"format": "groupkit-state/1", "world": ')

@@ -105,6 +105,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.slow
 def test_base_can_be_a_url(folder: Path, served: str) -> None:
     _write(folder, "base.yaml", TEXT)
     head = _write(folder, "head.yaml", _without_roles(TEXT))
