@@ -14,6 +14,17 @@ from .calls import Caller
 from .lists import MAX_LIMIT, walk
 from .sandbox import read_key
 
+# The contract's writes, each framed (neighbours.py) and each predicted per role (role_matrix.py)
+WRITES = (
+    "POST /group",
+    "PUT /group",
+    "POST /group/apiKey",
+    "PUT /group/apiKey",
+    "DELETE /group/apiKey",
+    "PUT /group/invite",
+    "PUT /group/user",
+    "DELETE /group/user",
+)
 GROUP_WRITES = ("POST /group", "PUT /group")  # the writes whose frame holds the groups around the target
 GROUP_PAGES = 3  # pages of GET /user/groups (100 groups each) a frame reads
 

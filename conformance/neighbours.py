@@ -21,7 +21,7 @@ from schemathesis.core.transport import Response
 from .calls import AnyCase
 from .context import ProbeSkipped, RunContext, context_for
 from .failures import GroupkitFailure
-from .frames import GROUP_WRITES, Target, changes, snapshot
+from .frames import GROUP_WRITES, WRITES, Target, changes, snapshot
 from .machinery import SKIPPED, groupkit_check, is_documented_call, probe, sent_own_token
 from .sandbox import (
     PROBE_EMAIL_DOMAIN,
@@ -37,16 +37,6 @@ from .sandbox import (
 CHECK = "neighbours_are_unchanged"
 FRAMED_PER_OPERATION = 5  # generated writes framed per operation and run (each frame costs 2-8 requests)
 KEYS_PER_GROUP = 5  # the most recent API keys the run knows of in a group, read in a frame
-WRITES = (
-    "POST /group",
-    "PUT /group",
-    "POST /group/apiKey",
-    "PUT /group/apiKey",
-    "DELETE /group/apiKey",
-    "PUT /group/invite",
-    "PUT /group/user",
-    "DELETE /group/user",
-)
 
 
 class NeighbourChanged(GroupkitFailure):

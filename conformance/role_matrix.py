@@ -29,7 +29,7 @@ from schemathesis.core.transport import Response
 from .calls import AnyCase, Caller, Reply
 from .context import ProbeSkipped, RunContext
 from .failures import GroupkitFailure
-from .frames import GROUP_WRITES, changes, snapshot
+from .frames import GROUP_WRITES, WRITES, changes, snapshot
 from .lists import MAX_LIMIT, walk
 from .machinery import SKIPPED, groupkit_check, is_documented_call, probe
 from .sandbox import PROBE_EMAIL_DOMAIN, sandbox_group
@@ -37,16 +37,6 @@ from .sandbox import PROBE_EMAIL_DOMAIN, sandbox_group
 CHECK = "permissions_are_enforced"
 LEARNED_GROUPS = 10  # groups per persona whose member list is read to learn its roles
 NO_PERMISSION = "none"
-WRITES = (
-    "POST /group",
-    "PUT /group",
-    "POST /group/apiKey",
-    "PUT /group/apiKey",
-    "DELETE /group/apiKey",
-    "PUT /group/invite",
-    "PUT /group/user",
-    "DELETE /group/user",
-)
 
 
 class ForbiddenWriteAccepted(GroupkitFailure):
