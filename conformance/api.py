@@ -28,12 +28,13 @@ from groupkit.contract import CONTRACT_PATH
 
 from . import hooks  # noqa: F401  (registration)
 from .access import auth_is_enforced, isolation_between_users
+from .configuration import SAFE_METHODS, problems, schemathesis_config
 from .context import Settings, attach, context_for
 from .error_bodies import error_body_conforms
 from .field_drift import response_fields_are_documented
 from .membership import invited_member_is_listed, removed_member_is_gone, updated_role_is_listed
 from .neighbours import neighbours_are_unchanged
-from .options import SAFE_METHODS, Options, problems, schemathesis_config
+from .options import Options
 from .pagination import pagination_is_complete
 from .persistence import (
     created_group_is_readable,

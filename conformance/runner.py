@@ -1,7 +1,7 @@
 """One conformance run, end to end: check the options and the contract, reach the server, check the
 tokens, run the schemathesis engine with the kit's checks, and turn its events into findings and a verdict.
 
-    run(Options) ─ options.problems ─ contract lint ─ --baseline ─ wait for the server ─ token preflight
+    run(Options) ─ preparation.py: options checked ─ contract lint ─ --baseline ─ wait for the server ─ tokens
                  └ schemathesis engine (examples, coverage, fuzzing, stateful) ─ events ─> Findings
                  └ --confirm replays (triage.py) ─ baseline match (baseline.py) ─ verdict
                  └ console progress and summary, --report Markdown, --junit-xml (report.py), --write-baseline
@@ -19,15 +19,12 @@ import time
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import requests
 import schemathesis
 from schemathesis.core.errors import NoLinksFound
 from schemathesis.engine import events, from_schema
-from schemathesis.filters import FilterSet
-
-from groupkit import contract
 
 from . import (  # noqa: F401  (the checks register themselves when imported)
     access,
@@ -35,20 +32,19 @@ from . import (  # noqa: F401  (the checks register themselves when imported)
     deadline,
     error_bodies,
     field_drift,
-    fixtures,
     hooks,
     membership,
     neighbours,
     pagination,
     persistence,
-    personas,
     role_matrix,
     triage,
 )
 from .collect import Findings, count_cases
-from .context import RunContext, Settings, attach, detach
+from .context import RunContext, detach
 from .coverage import Coverage
-from .options import Options, problems, schemathesis_config, select
+from .options import Options
+from .preparation import CannotRun, prepare
 from .report import Console, write_junit, write_markdown
 from .reproduction import Reproduction
 from .results import FLAKY, BaselineEntry, ExitCode, Finding, Result
@@ -56,10 +52,6 @@ from .results import FLAKY, BaselineEntry, ExitCode, Finding, Result
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 __all__ = ["Options", "run"]
-
-
-class CannotRun(Exception):
-    """The run cannot start or go on: exit 2 with this message."""
 
 
 def run(options: Options, out: TextIO | None = None) -> Result:
@@ -72,7 +64,7 @@ def run(options: Options, out: TextIO | None = None) -> Result:
     schema, context, known, replayed = None, None, None, triage.Triage()
     found = Findings()
     try:
-        schema, context, known = _prepare(options, result, console)
+        schema, context, known = prepare(options, result, console)
         _execute(schema, context, result, console, found)
         if options.confirm and found:
             replayed = _confirm(schema, context, result, console, found, options.confirm)
@@ -152,117 +144,6 @@ def _verdict(result: Result) -> ExitCode:
             result.errors.append("no test case was executed")
         return ExitCode.CANNOT_RUN
     return ExitCode.OK
-
-
-def _prepare(
-    options: Options, result: Result, console: Console
-) -> tuple[schemathesis.schemas.BaseSchema, RunContext, list[BaselineEntry] | None]:
-    wrong = problems(options)
-    if wrong:
-        raise CannotRun("bad options: " + "; ".join(wrong))
-    known = None
-    if options.baseline is not None:
-        try:
-            known = baseline.load(options.baseline)
-        except baseline.BaselineError as error:
-            raise CannotRun(f"--baseline {options.baseline}: {error}") from None
-    issues = contract.lint(options.contract)
-    if issues:
-        shown = "\n  ".join(str(issue) for issue in issues[:10])
-        raise CannotRun(f"the contract {options.contract} is not valid OpenAPI 3.0:\n  {shown}")
-    operations = {
-        f"{method} {path}": op_id
-        for (method, path), op_id in contract.operations(contract.load(options.contract)).items()
-    }
-    selected, unknown = select(operations, options.include, options.exclude, options.read_only)
-    if unknown:
-        raise CannotRun(
-            f"no operation is named {', '.join(repr(name) for name in unknown)}; the contract has: "
-            + ", ".join(f"{label} ({op_id})" for label, op_id in operations.items())
-        )
-    if not selected:
-        raise CannotRun("the include/exclude options (and --read-only) select no operation")
-    result.operations = selected
-    if options.app is None:
-        _wait_for_server(options)
-    schema = _schema(options, result.seed, selected)
-    assert options.token is not None
-    try:
-        cast = tuple(personas.gather(options.persona, options.personas).items())
-    except personas.PersonaError as error:
-        raise CannotRun(str(error)) from None
-    settings = Settings(
-        token=options.token,
-        other_token=options.other_token,
-        read_only=options.read_only,
-        run_id=result.run_id,
-        workers=options.workers,
-        request_timeout=options.request_timeout,
-        personas=cast,
-        strict_fields=options.strict_fields,
-        deadline=None if options.max_time is None else result.started + options.max_time,
-    )
-    context = attach(schema, settings)
-    console.start(options, result, context.prefix, known)
-    try:
-        _preflight(context, options)
-        found = fixtures.discover(context)
-    except BaseException:
-        detach(schema)
-        raise
-    if found:  # the engine's schema binds the discovered ids; the checks' follow-ups keep the first one
-        schema = _schema(options, result.seed, selected, fixtures.configuration(found))
-        attach(schema, settings, context)
-    return schema, context, known
-
-
-def _schema(
-    options: Options, seed: int, selected: list[str], extra: dict[str, Any] | None = None
-) -> schemathesis.schemas.BaseSchema:
-    """The contract as the run's schemathesis schema, narrowed to the selected operations; `extra` adds
-    dictionaries and parameter bindings (fixtures.py) to the configuration."""
-    data = schemathesis_config(options, seed)
-    for key, value in (extra or {}).items():
-        data[key] = {**data.get(key, {}), **value}
-    schema = schemathesis.openapi.from_path(options.contract, config=schemathesis.Config.from_dict(data))
-    if options.app is not None:
-        schema.app = options.app
-    include = FilterSet()
-    include.include(name=selected)
-    schema.filter_set = schema.config.operations.filter_set_with(include=include)
-    return schema
-
-
-def _wait_for_server(options: Options) -> None:
-    url = options.base_url.rstrip("/") + "/user/groups"
-    deadline = time.monotonic() + options.wait_for_server
-    while True:
-        try:
-            requests.get(url, timeout=min(5.0, options.request_timeout or 5.0))
-            return
-        except requests.RequestException as error:
-            if time.monotonic() >= deadline:
-                waited = f" for {options.wait_for_server:g} s" if options.wait_for_server else ""
-                raise CannotRun(
-                    f"cannot reach {options.base_url}{waited}: {type(error).__name__}"
-                    " (is the server up? --wait-for-server SECONDS waits for it to start)"
-                ) from None
-            time.sleep(0.25)
-
-
-def _preflight(context: RunContext, options: Options) -> None:
-    """Both tokens must be accepted (GET /user/groups): a rejected token makes every check meaningless."""
-    callers = [("--token", context.caller), ("--other-token", context.other)]
-    callers += [(f"persona {name}", caller) for name, caller in role_matrix.persona_callers(context).items()]
-    for name, caller in callers:
-        if caller is None:
-            continue
-        try:
-            reply = caller.send("GET /user/groups")
-        except requests.RequestException as error:
-            raise CannotRun(f"cannot reach {options.base_url}: {type(error).__name__}") from None
-        if reply.status in (401, 403):
-            raise CannotRun(f"the server rejected {name}: GET /user/groups answered {reply.status}")
 
 
 def _execute(

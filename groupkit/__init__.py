@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
 __version__ = "0.1.0"
+
+# connexion 3.3 imports starlette's TestClient, which warns about its httpx backend at import time; it is noise
+# for a user starting the mock. Here, before any module of the package imports connexion.
+warnings.filterwarnings("ignore", message=".*starlette.testclient.*")

@@ -16,115 +16,45 @@ and send `Authorization` and tracing headers. The control API sends no CORS head
 `create_app()` gives a fresh mock per call (its own store and journal), so tests never share state. Its
 extension points are `store_class`, `operations` and `middleware` (see `create_app`). Each request acts on
 the world `sessions.py` selects (the default one, or the `X-Mock-Session` header's): handlers, the token
-lookup, the journal and the control API all take the store and journal from `MockApp.sessions.current()`.
+lookup, the journal and the control API all take the store and journal from `MockApp.sessions.current()`
+(the token lookup and each handler's binding to that store are in `binding.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import inspect
 import random
-import re
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# connexion 3.3 imports starlette's TestClient, which warns about its httpx backend at import time;
-# it is noise for a user starting the mock.
-warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connexion.options import SwaggerUIOptions  # noqa: E402
-from connexion.resolver import Resolver  # noqa: E402
-from connexion.security import ApiKeySecurityHandler  # noqa: E402
-from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
+from groupkit.handlers import OPERATIONS
 
-from groupkit.handlers import OPERATIONS  # noqa: E402
+from . import binding, contract, prefer, problems
+from . import world as worlds
+from .binding import Handler
+from .control import PREFIX, Control
+from .cors import Cors
+from .fastconnexion import FastAsyncApp
+from .faults import Faults
+from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body
+from .hosts import LOOPBACK_HOSTS, HostGuard
+from .journal import Journal, JournalMiddleware
+from .sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, SessionMiddleware, Sessions, World
+from .signin import DEFAULT_LIFETIME, Signin
+from .statefile import DEFAULT_INTERVAL, Saver
+from .statefile import read as read_state_file
+from .store import Store
+from .validation import validator_map
 
-from . import contract, prefer, problems  # noqa: E402
-from . import world as worlds  # noqa: E402
-from .control import PREFIX, Control  # noqa: E402
-from .cors import Cors  # noqa: E402
-from .fastconnexion import FastAsyncApp, accepts_kwarg  # noqa: E402
-from .faults import Faults  # noqa: E402
-from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body  # noqa: E402
-from .hosts import LOOPBACK_HOSTS, HostGuard  # noqa: E402
-from .journal import Journal, JournalMiddleware  # noqa: E402
-from .sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, SessionMiddleware, Sessions, World  # noqa: E402
-from .signin import DEFAULT_LIFETIME, Signin  # noqa: E402
-from .statefile import DEFAULT_INTERVAL, Saver  # noqa: E402
-from .statefile import read as read_state_file  # noqa: E402
-from .store import Store  # noqa: E402
-from .validation import validator_map  # noqa: E402
-
-Handler = Callable[..., Any]
-"""An operation's function, `handler(store, user, **parameters)`, answering the JSON body (see `handlers`)."""
+__all__ = ["Handler", "Middleware", "MockApp", "create_app"]
 
 Middleware = Callable[[ASGIApp], ASGIApp]
 """Wraps an ASGI application in another: a middleware class, or a function building one."""
-
-
-# `Bearer` (any case), then spaces or tabs (HTTP's whitespace), then the token, which holds none.
-_BEARER = re.compile(r"bearer[ \t]+([^ \t]+)", re.IGNORECASE)
-
-
-def _token_of(header: str) -> str:
-    """The token an `Authorization` value carries: `Bearer <token>` or the raw token (anything else is
-    looked up as it is, and found by no one)."""
-    value = header.strip(" \t")
-    bearer = _BEARER.fullmatch(value)
-    return bearer.group(1) if bearer else value
-
-
-def _user_id(sessions: Sessions, issued: Callable[[str], str | None], authorization: str) -> str | None:
-    """The user an `Authorization` value names in the request's store: a world's token, else a token the
-    sign-in endpoint issued and that has not expired (`signin.py`)."""
-    token = _token_of(authorization)
-    store = sessions.current().store
-    user = store.user_for_token(token)
-    if user is None and (issued_to := issued(token)) is not None:
-        user = store.user(issued_to)
-    return user.id if user is not None else None
-
-
-def _security_map(sessions: Sessions, issued: Callable[[str], str | None]) -> dict[str, type]:
-    """connexion's apiKey handler, resolving tokens against the request's store (raw or `Bearer <token>`)."""
-
-    def token_info(api_key: str, required_scopes: Any = None) -> dict[str, str] | None:
-        user_id = _user_id(sessions, issued, api_key)
-        return {"sub": user_id} if user_id is not None else None
-
-    class StoreApiKeyHandler(ApiKeySecurityHandler):  # type: ignore[misc]  # connexion ships no types
-        def _resolve_func(self, security_scheme: Any) -> Any:
-            return token_info
-
-        _accepts_kwarg = staticmethod(accepts_kwarg)  # connexion's, the signature read once (fastconnexion)
-
-    return {"apiKey": StoreApiKeyHandler}
-
-
-def _bind(handler: Handler, sessions: Sessions) -> Handler:
-    """`handler` called with the request's store first (`sessions.current()`); connexion passes the other
-    arguments by name, as the signature it reads (the handler's without the store) lists them. A coroutine
-    function stays one, so connexion still awaits it on the event loop (`store.py`, Concurrency)."""
-
-    async def awaited(**arguments: Any) -> Any:
-        return await handler(sessions.current().store, **arguments)
-
-    def called(**arguments: Any) -> Any:  # run in connexion's thread pool, which copies the context
-        return handler(sessions.current().store, **arguments)
-
-    bound: Handler = awaited if asyncio.iscoroutinefunction(handler) else called
-    functools.update_wrapper(bound, handler)
-    bound.__signature__ = inspect.signature(functools.partial(handler, None))  # type: ignore[attr-defined]
-    return bound
-
-
-def _new_store(store_class: type[Store], world: dict[str, Any], seed: int | None) -> Store:
-    """A new session's store: the start world built afresh, its ids drawn from `seed` as the default world's
-    were at start."""
-    return store_class(worlds.build(world), rng=random.Random(seed))
 
 
 class MockApp:
@@ -162,7 +92,7 @@ class MockApp:
         self.journal = Journal(journal_size, operation_ids)
         self.sessions = Sessions(
             World(store, self.journal),
-            new_store or functools.partial(_new_store, type(store), initial_world, seed),
+            new_store or functools.partial(binding.new_store, type(store), initial_world, seed),
             lambda: Journal(journal_size, operation_ids),
             start=initial_world,
             seed=seed,
@@ -170,12 +100,12 @@ class MockApp:
             idle_seconds=session_idle,
         )
         operations = prefer.selecting(operations, prefer.Selector(document, seed))  # Prefer: (prefer.py)
-        bound = {op: _bind(handler, self.sessions) for op, handler in operations.items()}
+        bound = {op: binding.bind(handler, self.sessions) for op, handler in operations.items()}
         self.connexion = FastAsyncApp(  # connexion's AsyncApp, decorating each handler once
             __name__,
             pythonic_params=True,
             validate_responses=validate_responses,
-            security_map=_security_map(self.sessions, lambda token: self.signin.user_of(token)),
+            security_map=binding.security_map(self.sessions, lambda token: self.signin.user_of(token)),
             validator_map=validator_map(),  # the contract's e-mail addresses and integers (validation.py)
             resolver=Resolver(function_resolver=bound.__getitem__),
         )
@@ -212,7 +142,7 @@ class MockApp:
 
     def _caller(self, authorization: str) -> str | None:
         """The id of the user an `Authorization` value names, for the journal (which never keeps tokens)."""
-        return _user_id(self.sessions, self.signin.user_of, authorization)
+        return binding.user_id(self.sessions, self.signin.user_of, authorization)
 
     def _journal(self) -> Journal:
         return self.sessions.current().journal

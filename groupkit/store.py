@@ -9,7 +9,7 @@ seeded store is deterministic).
 Concurrency. The mock as served never runs two store calls at once. connexion 3's AsyncApp awaits a
 handler that is a coroutine function on the event loop and sends only the others to a thread pool
 (`connexion/decorators/main.py`, `ASGIDecorator._sync_async_decorator`); ours are `async def`, bound to
-the request's store by `app._bind`, which keeps a coroutine function one (`tests/groupkit/test_app.py` checks
+the request's store by `binding.bind`, which keeps a coroutine function one (`tests/groupkit/test_app.py` checks
 both kinds). The token lookup (`connexion/security.py`, `_generic_check`) and the control API's `async`
 endpoints run on the loop too, and no verb awaits, so each call runs to completion without interleaving.
 The re-entrant lock is kept for Python code on other threads: a test thread reading `MockApp.store`

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..conformance.configuration import problems
 from ..conformance.flags import KEY, Flag, command_line, flag
-from ..conformance.options import DEFAULT_MAX_EXAMPLES, PHASES, Options, problems
+from ..conformance.options import DEFAULT_MAX_EXAMPLES, PHASES, Options
 from ..contract import CONTRACT_PATH
 
 FORMATS = ("text", "githubactions")

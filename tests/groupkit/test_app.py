@@ -227,7 +227,7 @@ def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
 )
 def test_connexion_calls_async_handlers_on_the_event_loop(coroutine: bool, expected: str) -> None:
     """What groupkit/store.py's note on concurrency rests on: connexion awaits our `async def` handlers
-    (bound by app._bind) on the event loop, and sends only a plain function to its thread pool."""
+    (bound by binding.bind) on the event loop, and sends only a plain function to its thread pool."""
     import asyncio
     import threading
 

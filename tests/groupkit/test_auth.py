@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from groupkit.app import _token_of
+from groupkit.binding import token_of
 from tests.groupkit.test_app import assert_error
 
 TOKEN = "demo-token-alice"
@@ -61,4 +61,4 @@ def test_anything_else_is_unauthorized(client: httpx.Client, value: str) -> None
     ],
 )
 def test_token_of(value: str, token: str) -> None:
-    assert _token_of(value) == token
+    assert token_of(value) == token
