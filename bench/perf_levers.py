@@ -49,7 +49,7 @@ def without(levers: tuple[str, ...]) -> Iterator[None]:
             stack.enter_context(mock.patch("groupkit.app.FastAsyncApp", AsyncApp))
         if "signatures read once" in levers:
             stack.enter_context(
-                mock.patch("groupkit.app.accepts_kwarg", AbstractSecurityHandler._accepts_kwarg)
+                mock.patch("groupkit.binding.accepts_kwarg", AbstractSecurityHandler._accepts_kwarg)
             )
         yield
 

@@ -96,6 +96,7 @@ class Reloader:
         self.debounce_ms = debounce_ms
         self.problems = app.problems  # what uvicorn's own refusals render with (`groupkit.server`)
         self._served = (_digest(self.contract), _digest(self.world) if self.world else None)
+        self._refusal: str | None = None  # the last refusal said, until a reload succeeds
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -129,15 +130,18 @@ class Reloader:
         """Carry the old mock's state into `new` as the change allows, serve it, and answer what was said."""
         old = self.app
         kept = _carry(old, new, world_changed=change.world)
-        self.app, self.problems, self._served = new, new.problems, digests
+        self.app, self.problems, self._served, self._refusal = new, new.problems, digests, None
         line = f"reloaded {change.files(self.contract, self.world)}: {kept}"
         self.say(line)
         return line
 
     def refuse(self, error: BaseException) -> str:
-        """Say why the files could not be loaded; the mock being served stays."""
+        """Say why the files could not be loaded (once: the watcher and a direct `reload` may both meet the same
+        broken files); the mock being served stays."""
         line = f"not reloaded, still serving the previous contract and world: {_reason(error)}"
-        self.say(line)
+        if line != self._refusal:
+            self.say(line)
+            self._refusal = line
         return line
 
     def reload(self) -> str | None:

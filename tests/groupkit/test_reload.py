@@ -175,6 +175,20 @@ def test_a_broken_file_is_refused_and_the_previous_mock_serves_on(
     assert said == [line]
 
 
+def test_the_same_broken_files_are_said_once_until_a_reload_succeeds(
+    reloader: Reloader, http: TestClient, files: tuple[Path, Path], said: list[str]
+) -> None:
+    world = files[1]
+    world.write_text("{")
+    first, again = reloader.reload(), reloader.reload()  # the watcher and a direct reload, say
+    assert first is not None and first == again and said == [first]
+    world.write_text(json.dumps(DEFAULT_WORLD), encoding="utf-8")
+    rename_acme(world, "ACME (fixed)")
+    assert reloader.reload() is not None and acme_name(http) == "ACME (fixed)"
+    world.write_text("{")
+    assert reloader.reload() == first and said == [first, said[1], first]
+
+
 def test_a_file_fixed_after_a_refusal_is_reloaded(
     reloader: Reloader, http: TestClient, files: tuple[Path, Path], said: list[str]
 ) -> None:
