@@ -9,6 +9,7 @@ them (NotFound), reads included.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from weakref import WeakKeyDictionary
 
 from . import roles
 from .errors import Forbidden, NotFound
@@ -117,6 +118,35 @@ def visible_groups(state: State, user_id: str) -> dict[str, tuple[Group, Role]]:
                 assert child is not None, f"group {node.id} lists an unknown child {child_id}"
                 stack.append((child, role))
     return found
+
+
+class VisibleGroups:
+    """The groups a user has an effective role in, as of one `State.visibility_version`: their sequence
+    numbers in ascending order (a page is found by bisection) and, under each, the group's id and the role."""
+
+    __slots__ = ("version", "seqs", "by_seq")
+
+    def __init__(self, version: tuple[int, int], found: dict[str, tuple[Group, Role]]) -> None:
+        self.version = version
+        self.by_seq = {group.seq: (group.id, role) for group, role in found.values()}
+        self.seqs = sorted(self.by_seq)
+
+
+# Per state, per user: the last `VisibleGroups` computed. Weak, so a state dropped (a reset) takes its own.
+_VISIBLE: WeakKeyDictionary[State, dict[str, VisibleGroups]] = WeakKeyDictionary()
+
+
+def visible_index(state: State, user_id: str) -> VisibleGroups:
+    """`visible_groups` kept sorted by sequence number, computed again only when the state's
+    `visibility_version` for the user has changed since: so paging costs O(limit + log n) per request once
+    it is built, and a write that changes the tree or the user's memberships pays one walk at the next
+    read. Callers hold the store's lock, as for every other read."""
+    version = state.visibility_version(user_id)
+    cached = _VISIBLE.setdefault(state, {})
+    index = cached.get(user_id)
+    if index is None or index.version != version:
+        index = cached[user_id] = VisibleGroups(version, visible_groups(state, user_id))
+    return index
 
 
 def subscribers(state: State, groups: Iterable[Group]) -> set[str]:

@@ -40,13 +40,21 @@ def _view_for(state: State, user_id: str, group: Group) -> GroupView:
 
 
 def list_for(state: State, user_id: str, limit: int, token: str | None) -> Page[GroupView]:
-    """The groups the caller has an effective role in, in creation order; the cost grows with the number
-    of those groups (and their log for the sort), never with the depth of a chain of sub-groups."""
-    visible = access.visible_groups(state, user_id).values()
-    page = state.cursors.page_of(
-        ((g.seq, (g, r)) for g, r in visible), f"user-groups:{user_id}", limit, token
+    """The groups the caller has an effective role in, in creation order. A page costs O(limit + log n)
+    while the tree and the caller's memberships stay as they are (`access.visible_index`); the first read
+    after a change walks the groups the caller sees once, never up a chain of sub-groups."""
+    visible = access.visible_index(state, user_id)
+    page = state.cursors.page(
+        visible.seqs, visible.by_seq.__getitem__, f"user-groups:{user_id}", limit, token
     )
-    return Page([view(state, user_id, g, role) for g, role in page.items], page.next_token)
+    return Page([_current(state, user_id, group_id, role) for group_id, role in page.items], page.next_token)
+
+
+def _current(state: State, user_id: str, group_id: str, role: Role) -> GroupView:
+    """The view of the group as it is stored now (a renamed group is not a change the index follows)."""
+    group = state.group(group_id)
+    assert group is not None, f"{user_id} sees an unknown group {group_id}"
+    return view(state, user_id, group, role)
 
 
 def get(state: State, user_id: str, group_id: str) -> GroupView:

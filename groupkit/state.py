@@ -37,6 +37,10 @@ class State:
         self._connectors: dict[str, list[Attachment]] = {}
         self._notifications: dict[str, list[Attachment]] = {}
         self.clients: list[dict[str, str]] = []  # the world's OAuth2 clients, kept for its export (signin.py)
+        # What a user's visible groups depend on (groupkit.access caches them under it): the tree, changed by
+        # a new or moved group, and the user's own memberships.
+        self._tree_version = 0
+        self._membership_versions: dict[str, int] = {}
 
     def next_seq(self) -> int:
         seq = self._next_seq
@@ -53,6 +57,14 @@ class State:
         if seq < self._next_seq:
             raise ValueError(f"the sequence cannot go back from {self._next_seq} to {seq}")
         self._next_seq = seq
+
+    def visibility_version(self, user_id: str) -> tuple[int, int]:
+        """Changes whenever the groups `user_id` has a role in may change: a group added or moved, or a
+        membership of theirs added, changed or removed."""
+        return self._tree_version, self._membership_versions.get(user_id, 0)
+
+    def _membership_changed(self, user_id: str) -> None:
+        self._membership_versions[user_id] = self._membership_versions.get(user_id, 0) + 1
 
     # ----------------------------------------------------------------- users
 
@@ -83,6 +95,8 @@ class State:
         """Add a group, or put a changed one in place of the stored one (moving it if its parent changed).
         The parent need not be stored yet (a world may list a child before its parent)."""
         old = self._groups.get(group.id)
+        if old is None or old.parent != group.parent:
+            self._tree_version += 1
         if old is not None and old.parent is not None and old.parent != group.parent:
             self._children[old.parent].discard(group.id)
         if group.parent is not None:
@@ -114,16 +128,19 @@ class State:
         membership = Membership(group_id, user_id, role_id, self.next_seq() if seq is None else seq)
         self._members.setdefault(group_id, OrderedIndex()).add(membership.seq, membership)
         self._memberships_of.setdefault(user_id, {})[group_id] = membership
+        self._membership_changed(user_id)
         return membership
 
     def put_membership(self, membership: Membership) -> None:
         """Put a changed membership (a new role) in place of the stored one; it keeps its place."""
         self._members[membership.group_id].replace(membership.seq, membership)
         self._memberships_of[membership.user_id][membership.group_id] = membership
+        self._membership_changed(membership.user_id)
 
     def remove_membership(self, membership: Membership) -> None:
         self._members[membership.group_id].remove(membership.seq)
         del self._memberships_of[membership.user_id][membership.group_id]
+        self._membership_changed(membership.user_id)
 
     def membership(self, user_id: str, group_id: str) -> Membership | None:
         return self._memberships_of.get(user_id, _NO_MEMBERSHIPS).get(group_id)
@@ -146,7 +163,9 @@ class State:
     def add_device(self, device: Device, seq: int | None = None) -> None:
         """A new device, last in its group's list (under `seq`, if given, which must be above the list's
         numbers)."""
-        index = self._devices.setdefault(device.group_id, OrderedIndex())
+        index = self._devices.get(device.group_id)
+        if index is None:  # not `setdefault(..., OrderedIndex())`: that builds an index on every call
+            index = self._devices[device.group_id] = OrderedIndex()
         index.add(self.next_seq() if seq is None else seq, device)
         self._device_ids.add(device.device_id)
 

@@ -1,5 +1,5 @@
 """The world format (fixtures/README.md), in one place: reading a world (a built-in name or a file),
-checking it while building a `State` from it in one pass (`groupkit.worldbuilder`), and exporting a `State`
+checking it while building a `State` from it in one pass (`groupkit.worldbuilder`, `groupkit.worldschema`), and exporting a `State`
 back. A world with any problem is refused as a whole: `InvalidWorld` lists every problem, and nothing built
 is kept.
 
@@ -19,7 +19,8 @@ from typing import Any
 
 from .pagination import Cursors
 from .state import State
-from .worldbuilder import FIELDS, FORMAT, KEYS, SCHEMAS, Builder, Positions
+from .worldbuilder import Builder
+from .worldschema import FIELDS, FORMAT, KEYS, SCHEMAS, Positions
 
 BUILT_IN_WORLDS = ("default", "empty")
 

@@ -1,5 +1,5 @@
-"""The world format's items and rules (fixtures/README.md), and the one pass that checks a world against
-them while building its `State`; `groupkit.world` is the format's public face (read, build, export).
+"""The one pass that checks a world against the format's rules while building its `State`
+(`groupkit.worldschema` holds the items' fields and schemas; `groupkit.world` is the format's public face).
 
 Each item is checked against its schema (the contract's `PublicUser`, `Device` and `ExternalApiKey` for
 users, devices and keys; the format's own for the rest) and against the world's rules (references resolve,
@@ -10,119 +10,27 @@ built-in, parents form no cycle). Every problem is collected, named by its item 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from jsonschema import FormatChecker
-
-from . import contract, fastschema
+from . import worldschema
 from .addresses import is_email
 from .model import ApiKey, Attachment, Device, Group, User
 from .pagination import Cursors
 from .roles import BUILT_IN
 from .state import State
-
-if TYPE_CHECKING:
-    from openapi_schema_validator import OAS30Validator
-
-FORMAT = "groupkit-world/1"
-KEYS = ("users", "groups", "memberships", "devices", "apiKeys", "connectors", "notifications", "clients")
-
-
-def _fields(names: str) -> dict[str, str]:
-    """Field names (space-separated), each with the record attribute that holds it: its snake_case spelling."""
-    return {name: re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in names.split()}
-
-
-# Each kind of item: its fields (world name -> record attribute), in the order `export` writes them. An item
-# holds no other field.
-FIELDS = {
-    "users": _fields("id email firstName lastName createdAt updatedAt seenAt token"),
-    "groups": _fields(
-        "id name description parent ownerId token tags defaultRole createdBy updatedBy createdAt updatedAt"
-    ),
-    "memberships": _fields("groupId userId roleId"),
-    "devices": _fields(
-        "deviceId groupId name type network originalId battery seenAt createdAt updatedAt createdBy updatedBy"
-        " information configuration tags"
-    ),
-    "apiKeys": _fields("groupId name type token createdBy updatedBy createdAt updatedAt"),
-    "connectors": _fields("id groupId name"),
-    "notifications": _fields("id groupId name"),
-    "clients": _fields("clientId clientSecret userId"),  # OAuth2 clients for POST /oauth2/token (signin.py)
-}
-
-_STRING = {"type": "string"}
-_OPTIONAL = {"type": "string", "nullable": True}
-_DATE = {"type": "string", "format": "date"}
-
-
-def _contract(name: str, required: tuple[str, ...] = (), **properties: Any) -> dict[str, Any]:
-    """The contract's schema `name`, with further required fields and properties of the world's own."""
-    schema = {"type": "object", "allOf": [{"$ref": f"#/components/schemas/{name}"}], "properties": properties}
-    return {**schema, "required": list(required)} if required else schema
-
-
-def _own(required: tuple[str, ...], **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": list(required), "properties": properties}
-
-
-def _strings(*names: str) -> dict[str, Any]:
-    """An item of required strings only."""
-    return _own(names, **dict.fromkeys(names, _STRING))
-
-
-SCHEMAS = {
-    "users": _contract("PublicUser", ("id", "email", "createdAt", "updatedAt"), token=_STRING),
-    "groups": _own(
-        ("id", "token", "createdAt", "updatedAt"),
-        **dict.fromkeys(("id", "token", "defaultRole"), _STRING),
-        **dict.fromkeys(("name", "description", "parent", "ownerId", "createdBy", "updatedBy"), _OPTIONAL),
-        **dict.fromkeys(("createdAt", "updatedAt"), _DATE),
-        tags={"type": "array", "items": _STRING},
-    ),
-    "memberships": _strings("groupId", "userId", "roleId"),
-    "devices": _contract("Device"),
-    "apiKeys": _contract("ExternalApiKey"),
-    "connectors": _strings("id", "groupId", "name"),
-    "notifications": _strings("id", "groupId", "name"),
-    "clients": _strings("clientId", "clientSecret", "userId"),
-}
-
-
-@dataclass(frozen=True)
-class Positions:
-    """The sequence numbers of a world's groups, memberships and devices, each list in the world's order
-    (`export`'s), and the number the next item gets (`next`, above them all)."""
-
-    groups: tuple[int, ...]
-    memberships: tuple[int, ...]
-    devices: tuple[int, ...]
-    next: int
-
-
-@cache
-def _validators() -> dict[str, OAS30Validator]:
-    document = contract.default()
-    return {kind: contract.validator(document, schema) for kind, schema in SCHEMAS.items()}
-
-
-@cache
-def _compiled() -> dict[str, fastschema.Compiled | None]:
-    """Each kind's schema compiled once (jsonschema_rs): an item it finds valid is valid; any other is
-    checked by `_validators()`, which names each problem. Its formats are checked by jsonschema's own
-    checker, which `OAS30Validator`'s extends (with formats of numbers and bytes, which are not compiled:
-    `strict_formats`), so openapi-schema-validator is imported only for a world with a problem."""
-    document = contract.default()
-    return {
-        kind: fastschema.compile(
-            contract.rooted(document, schema), FormatChecker(), "oas30", strict_formats=True
-        )
-        for kind, schema in SCHEMAS.items()
-    }
+from .worldschema import (
+    FIELD_NAMES,
+    FIELDS,
+    FORMAT,
+    KEYS,
+    LONE_SURROGATE,
+    Positions,
+    has_lone_surrogate,
+    path,
+    record_values,
+    texts,
+)
 
 
 class Builder:
@@ -161,8 +69,7 @@ class Builder:
         self._check_parents(placed)
         for index, where, item in self._items(world, "memberships"):
             self._membership(index, where, item)
-        for index, where, item in self._items(world, "devices"):
-            self._device(index, where, item)
+        self._devices(world.get("devices", []))
         for _, where, item in self._items(world, "apiKeys"):
             self._api_key(where, item)
         for kind, add in (
@@ -171,7 +78,7 @@ class Builder:
         ):
             for _, where, item in self._items(world, kind):
                 if self._known_group(f"{where}.groupId", item["groupId"]):
-                    add(Attachment(**_values(kind, item)))
+                    add(Attachment(**record_values(kind, item)))
         self._clients(world)
         if self.positions is not None and not self.problems:
             self.state.continue_seqs_from(self.positions.next)
@@ -209,37 +116,52 @@ class Builder:
     def _items(self, world: dict[str, Any], kind: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
         """The items of one kind that match their schema, each with its index and where it is (`users[3]`);
         the others are reported."""
-        validator, compiled, fields = _validators()[kind], _compiled()[kind], _FIELD_NAMES[kind]
+        clear = _fast_check(kind)
         for index, item in enumerate(world.get(kind, [])):
-            if (
-                compiled is not None
-                and type(item) is dict
-                and fields.issuperset(item)
-                and compiled.is_valid(item)
-                and not _has_lone_surrogate(item)
-            ):  # the common case, checked in one pass of compiled code; the rest names its problems
+            if clear(item) or self._checked(kind, index, item):
                 yield index, f"{kind}[{index}]", item
-                continue
-            where = f"{kind}[{index}]"
-            if not isinstance(item, dict):
-                self.problems.append(f"{where} must be an object")
-                continue
-            found = [
-                f"{where}{_path(error.absolute_path)}: {error.message}"
-                for error in validator.iter_errors(item)
-            ]
-            found += [f"{where}.{name}: not a field of {kind}" for name in item if name not in FIELDS[kind]]
-            found += [
-                f"{where}.{name}: holds a lone surrogate, which no UTF-8 text can carry"
-                for name, value in item.items()
-                if any(_LONE_SURROGATE.search(text) for text in _texts(value))
-            ]
-            if found:
-                self.problems.extend(found)
-                if kind in self.broken and isinstance(item.get("id"), str):
-                    self.broken[kind].add(item["id"])
-                continue
-            yield index, where, item
+
+    def _checked(self, kind: str, index: int, item: Any) -> bool:
+        """Whether an item the fast check did not clear matches its schema; its problems are reported."""
+        where = f"{kind}[{index}]"
+        if not isinstance(item, dict):
+            self.problems.append(f"{where} must be an object")
+            return False
+        found = [
+            f"{where}{path(error.absolute_path)}: {error.message}"
+            for error in worldschema.validators()[kind].iter_errors(item)
+        ]
+        found += [f"{where}.{name}: not a field of {kind}" for name in item if name not in FIELDS[kind]]
+        found += [
+            f"{where}.{name}: holds a lone surrogate, which no UTF-8 text can carry"
+            for name, value in item.items()
+            if any(LONE_SURROGATE.search(text) for text in texts(value))
+        ]
+        if found:
+            self.problems.extend(found)
+            if kind in self.broken and isinstance(item.get("id"), str):
+                self.broken[kind].add(item["id"])
+            return False
+        return True
+
+    def _devices(self, items: list[Any]) -> None:
+        """The devices, the bulk of a big world (a million): `_items` and `_device` in one loop, each
+        lookup bound once, for an item that passes the fast check and names a known group and a new id;
+        any other item takes `_checked` and `_device`, which report it."""
+        clear, state = _fast_check("devices"), self.state
+        group, has_device, add = state.group, state.has_device, state.add_device
+        numbers = self.positions.devices if self.positions is not None else None
+        for index, item in enumerate(items):
+            sound = clear(item)
+            if sound and group(item["groupId"]) is not None and not has_device(item["deviceId"]):
+                try:
+                    add(device_record(item), None if numbers is None else numbers[index])
+                except ValueError:
+                    self.problems.append(
+                        f"devices[{index}]: its position is not after the previous item of its list"
+                    )
+            elif sound or self._checked("devices", index, item):
+                self._device(index, f"devices[{index}]", item)
 
     def _known_group(self, where: str, group_id: str) -> bool:
         """Whether `group_id` names a group; reported if it names none (and no broken item)."""
@@ -266,7 +188,7 @@ class Builder:
         elif not is_email(item["email"]):
             self.problems.append(f"{where}.email: {item['email']!r} is not an e-mail address")
         else:
-            state.add_user(User(**_values("users", item)))
+            state.add_user(User(**record_values("users", item)))
             return
         self.broken["users"].add(item["id"])
 
@@ -279,7 +201,7 @@ class Builder:
             self.broken["groups"].add(item["id"])
             return None
         values = {
-            **_values("groups", item),
+            **record_values("groups", item),
             "tags": tuple(item.get("tags", ())),
             "default_role": default_role,
         }
@@ -331,12 +253,9 @@ class Builder:
         if self.state.has_device(item["deviceId"]):
             self.problems.append(f"{where}.deviceId: device {item['deviceId']} is listed twice")
             return
-        values = _values("devices", item)
+        values = record_values("devices", item)
         values["tags"] = tuple(item["tags"]) if "tags" in item else None
-        try:  # `_in_order`, inline: a world may hold a million devices
-            self.state.add_device(Device(**values), self._seq("devices", index))
-        except ValueError:
-            self.problems.append(f"{where}: its position is not after the previous item of its list")
+        self._in_order(where, lambda: self.state.add_device(Device(**values), self._seq("devices", index)))
 
     def _in_order(self, where: str, add: Callable[[], object]) -> None:
         """Add an item; with positions, one numbered below an earlier item of its list is reported."""
@@ -352,38 +271,42 @@ class Builder:
         if self.state.api_key(group_id, key_type) is not None:
             self.problems.append(f"{where}.type: group {group_id} has two API keys of type {key_type}")
             return
-        self.state.put_api_key(ApiKey(**{**_values("apiKeys", item), "token": item.get("token", "")}))
+        self.state.put_api_key(ApiKey(**{**record_values("apiKeys", item), "token": item.get("token", "")}))
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # in a decoded str, only an unpaired one can be there
-_FIELD_NAMES = {kind: frozenset(fields) for kind, fields in FIELDS.items()}
+# Each field of a device but its tags, with the setter of the record's slot that holds it.
+_DEVICE_SETTERS = tuple(
+    (name, vars(Device)[attribute].__set__)
+    for name, attribute in FIELDS["devices"].items()
+    if attribute != "tags"
+)
+_set_tags = vars(Device)["tags"].__set__
 
 
-def _has_lone_surrogate(item: dict[str, Any]) -> bool:
-    """Whether a field of `item` holds a lone surrogate (an ASCII string cannot: the regex runs on others)."""
-    for value in item.values():
-        if isinstance(value, str):
-            if not value.isascii() and _LONE_SURROGATE.search(value):
-                return True
-        elif isinstance(value, list) and any(_LONE_SURROGATE.search(text) for text in _texts(value)):
-            return True
-    return False
-
-
-def _texts(value: Any) -> list[str]:
-    """The strings of a field's value: itself, or those of a list (tags)."""
-    values = value if isinstance(value, list) else [value]
-    return [text for text in values if isinstance(text, str)]
-
-
-def _path(parts: Iterable[str | int]) -> str:
-    return "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in parts)
-
-
-_PAIRS = {kind: tuple(fields.items()) for kind, fields in FIELDS.items()}
-
-
-def _values(kind: str, item: dict[str, Any]) -> dict[str, Any]:
-    """An item's values by record attribute; an unset field is None."""
+def device_record(item: dict[str, Any]) -> Device:
+    """The `Device` of a sound item: what `Device(**record_values("devices", item))` with its tags as a
+    tuple builds, with each slot set directly (a frozen dataclass's `__init__` sets its 15 fields one
+    `object.__setattr__` at a time: 6.5 µs of the ~16 a device took to build, docs/performance.md)."""
+    device = object.__new__(Device)
     get = item.get
-    return {attribute: get(name) for name, attribute in _PAIRS[kind]}
+    for name, set_slot in _DEVICE_SETTERS:
+        set_slot(device, get(name))
+    tags = get("tags")
+    _set_tags(device, tuple(tags) if tags is not None else None)
+    return device
+
+
+def _fast_check(kind: str) -> Callable[[Any], bool]:
+    """Whether an item of `kind` is sound, checked in one pass of compiled code (the common case); False
+    says only that `_checked` must name its problems, if any. Without a compiled schema, always False."""
+    compiled, fields = worldschema.compiled()[kind], FIELD_NAMES[kind]
+    if compiled is None:
+        return lambda item: False
+    is_valid = compiled.is_valid
+
+    def clear(item: Any) -> bool:
+        return (
+            type(item) is dict and fields.issuperset(item) and is_valid(item) and not has_lone_surrogate(item)
+        )
+
+    return clear

@@ -1,6 +1,6 @@
-"""groupkit.worldbuilder's fast path: every kind of item is checked by a compiled schema first, which
-changes no problem reported and no state built; reading and building a world leave the garbage collector
-as they found it."""
+"""groupkit.worldbuilder's fast path: every kind of item is checked by a compiled schema first
+(groupkit.worldschema), which changes no problem reported and no state built; reading and building a world
+leave the garbage collector as they found it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import copy
 import gc
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from groupkit import world as worlds
-from groupkit import worldbuilder
+from groupkit import worldbuilder, worldschema
+from groupkit.model import Device
 from tests.conftest import DEFAULT_WORLD
 
 ODD: list[Any] = [None, 7, 1.0, 2**70, True, "", "x\ud800", "2026-02-30", "a@", [], ["x", 1], {}]
@@ -25,11 +27,11 @@ SMALL = {key: value[:3] if key in ("devices", "apiKeys") else value for key, val
 def broken_worlds() -> Iterator[Any]:
     """A small world with one item changed: each field of the first item of each kind set to each
     odd value, removed, or joined by a field the format does not know."""
-    for kind in worldbuilder.KEYS:
+    for kind in worldschema.KEYS:
         if not SMALL[kind]:
             continue
         first = SMALL[kind][0]
-        for name in worldbuilder.FIELDS[kind]:
+        for name in worldschema.FIELDS[kind]:
             for value in ODD:
                 yield kind, {**first, name: value}
             yield kind, {key: value for key, value in first.items() if key != name}
@@ -42,7 +44,7 @@ def with_item(kind: str, item: Any) -> dict[str, Any]:
 
 
 def test_every_kind_of_item_has_a_compiled_schema() -> None:
-    assert all(worldbuilder._compiled()[kind] is not None for kind in worldbuilder.KEYS)
+    assert all(worldschema.compiled()[kind] is not None for kind in worldschema.KEYS)
 
 
 @pytest.mark.slow  # ~1,300 worlds, half of them checked by jsonschema alone: several seconds
@@ -50,7 +52,7 @@ def test_the_compiled_schemas_change_no_problem_and_no_state(monkeypatch: pytest
     cases = list(broken_worlds())
     fast = [worlds.problems(with_item(kind, item)) for kind, item in cases]
     built = worlds.export(worlds.build(copy.deepcopy(DEFAULT_WORLD)))
-    monkeypatch.setattr(worldbuilder, "_compiled", lambda: dict.fromkeys(worldbuilder.KEYS))
+    monkeypatch.setattr(worldschema, "compiled", lambda: dict.fromkeys(worldschema.KEYS))
     slow = [worlds.problems(with_item(kind, item)) for kind, item in cases]
     assert fast == slow
     assert sum(1 for found in fast if found) > len(cases) // 2  # most of them are broken worlds
@@ -72,3 +74,14 @@ def test_reading_and_building_leave_the_collector_as_they_found_it(tmp_path: Pat
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_a_device_record_is_what_the_dataclass_builds() -> None:
+    """`device_record` sets the slots itself (no `__init__`): every field, tags as a tuple, unset as None."""
+    items = [*DEFAULT_WORLD["devices"], {"deviceId": "d", "groupId": "g", "tags": []}]
+    for item in items:
+        expected = replace(
+            Device(**worldschema.record_values("devices", item)),
+            tags=tuple(item["tags"]) if "tags" in item else None,
+        )
+        assert worldbuilder.device_record(item) == expected
