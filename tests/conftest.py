@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx._transports.default as httpx_transports
 import pytest
 
 from groupkit.app import MockApp, create_app
@@ -24,6 +25,22 @@ from groupkit.server import config as server_config
 from groupkit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+_new_tls_context = httpx_transports.create_ssl_context
+_default_tls: list[Any] = []
+
+
+def _shared_tls_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+    """httpx builds a new TLS context (certifi's bundle, ~37 ms) for every client it makes, `httpx.get` and
+    friends included, even for http://127.0.0.1; the suite makes thousands. The default one is made once."""
+    if verify is not True or cert is not None:
+        return _new_tls_context(verify=verify, cert=cert, trust_env=trust_env)
+    if not _default_tls:
+        _default_tls.append(_new_tls_context(verify=verify, cert=cert, trust_env=trust_env))
+    return _default_tls[0]
+
+
+httpx_transports.create_ssl_context = _shared_tls_context  # the name httpx's transports call
 DEFAULT_WORLD: dict[str, Any] = json.loads((ROOT / "fixtures" / "default.json").read_text("utf-8"))
 
 # Demo tokens of the default world, by first name.
