@@ -86,10 +86,18 @@ def free_port() -> int:
 def serve(app: Any, limits: Limits | None = None) -> Iterator[str]:
     """Serve an ASGI app on a free loopback port in a thread, with uvicorn configured as `groupkit mock`
     configures it (`groupkit.server`: its limits and protocol); yields the base URL."""
+    problems = getattr(app, "problems", None)
+    with serve_config(
+        server_config(app, problems=problems, limits=limits or Limits(), log_level="error")
+    ) as url:
+        yield url
+
+
+@contextmanager
+def serve_config(config: Any) -> Iterator[str]:
+    """Serve a uvicorn configuration's app on a free loopback port in a thread; yields the base URL."""
     sockets = listen("127.0.0.1", 0)
     port = sockets[0].getsockname()[1]
-    problems = getattr(app, "problems", None)
-    config = server_config(app, problems=problems, limits=limits or Limits(), log_level="error")
     server = make_server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()

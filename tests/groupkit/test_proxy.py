@@ -32,31 +32,17 @@ from groupkit.proxy.exchange import Exchange
 from groupkit.proxy.forward import Proxy
 from groupkit.proxy.record import Record
 from groupkit.proxy.rules import Rules
-from groupkit.server import listen, make_server
 from tests.conformance.sabotage.seams import answering, operation, rewriting
-from tests.conftest import GROUPKIT, TOKENS, free_port, serve
+from tests.conftest import GROUPKIT, TOKENS, free_port, serve, serve_config
 
 ALICE = {"Authorization": TOKENS["alice"]}
 RULES = Rules(contract.default())
 PROBLEMS = Problems.of(contract.default())
 
 
-@contextmanager
-def serving(proxy: Any) -> Iterator[str]:
+def serving(proxy: Any) -> Any:
     """The proxy (an ASGI app) on a free loopback port, configured as `groupkit proxy` configures it; its URL."""
-    sockets = listen("127.0.0.1", 0)
-    server = make_server(server_config(proxy, PROBLEMS, log_level="error"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the proxy did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_config(server_config(proxy, PROBLEMS, log_level="error"))
 
 
 class Variants:
