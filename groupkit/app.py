@@ -39,6 +39,7 @@ from . import world as worlds
 from .binding import Handler
 from .control import PREFIX, Control
 from .cors import Cors
+from .errors import SharedStoreUnavailable
 from .fastconnexion import FastAsyncApp
 from .faults import Faults
 from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body
@@ -84,21 +85,39 @@ class MockApp:
         session_idle: float = DEFAULT_IDLE_SECONDS,
         token_lifetime: float = DEFAULT_LIFETIME,
         clock: Callable[[], float] | None = None,
+        shared: str | None = None,
     ) -> None:
-        self.store = store
         self.saver = saver  # keeps the state file of `--state` up to date, between startup and shutdown
         document = contract.load(contract_path)
         operation_ids = contract.operations(document)
-        self.journal = Journal(journal_size, operation_ids)
-        self.sessions = Sessions(
-            World(store, self.journal),
-            new_store or functools.partial(binding.new_store, type(store), initial_world, seed),
-            lambda: Journal(journal_size, operation_ids),
-            start=initial_world,
-            seed=seed,
-            max_sessions=max_sessions,
-            idle_seconds=session_idle,
-        )
+        start = new_store or functools.partial(binding.new_store, type(store), initial_world, seed)
+        if shared is None:
+            self.journal = Journal(journal_size, operation_ids)
+            self.sessions = Sessions(
+                World(store, self.journal),
+                start,
+                lambda: Journal(journal_size, operation_ids),
+                start=initial_world,
+                seed=seed,
+                max_sessions=max_sessions,
+                idle_seconds=session_idle,
+            )
+        else:  # every world in Redis (`--store redis://...`), this process holding replicas of them
+            from . import redisworlds  # imported only here: the in-memory mock never loads the Redis client
+
+            self.sessions = redisworlds.sessions(
+                shared,
+                store,
+                start,
+                initial_world,
+                journal_size,
+                operation_ids,
+                seed,
+                max_sessions,
+                session_idle,
+            )
+            self.journal = self.sessions.default.journal
+        self.store = self.sessions.default.store
         operations = prefer.selecting(operations, prefer.Selector(document, seed))  # Prefer: (prefer.py)
         bound = {op: binding.bind(handler, self.sessions) for op, handler in operations.items()}
         self.connexion = FastAsyncApp(  # connexion's AsyncApp, decorating each handler once
@@ -119,6 +138,12 @@ class MockApp:
         clocked = {"clock": clock} if clock is not None else {}
         self.signin = Signin.of_world(initial_world, self.problems, lifetime=token_lifetime, **clocked)
         self.faults = Faults(self.problems, document, self.sessions)  # latency and faults (faults.py)
+        if shared is not None:  # what every worker shares besides the worlds
+            from . import redisworlds
+
+            assert isinstance(self.sessions, redisworlds.RedisSessions)
+            self.signin.shared = redisworlds.RedisTokens(self.sessions.client)
+            self.faults.shared = redisworlds.RedisBehaviour(self.sessions.client)
         self.initial_world = initial_world
         self.seed = seed
         self.control = Control(
@@ -160,24 +185,36 @@ class MockApp:
             await self._api(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan" and self.saver is not None:
-            await self._lifespan(self.saver, scope, receive, send)
+        if scope["type"] == "lifespan" and (
+            self.saver is not None or self.sessions.default.shared is not None
+        ):
+            await self._lifespan(scope, receive, send)
         else:
             await self._entry(scope, receive, send)
 
-    async def _lifespan(self, saver: Saver, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI lifespan, passed on to the app inside; the saver starts once startup is complete, and
-        saves a last time when shutdown begins (uvicorn sends it after the requests in flight are done)."""
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI lifespan, passed on to the app inside. The `--state` saver starts once startup is complete,
+        and saves a last time when shutdown begins (uvicorn sends it after the requests in flight are done).
+        On a shared store, startup completes once the default world is loaded from Redis (a worker takes no
+        connection before: its first request does not pay for the load), and a store that does not answer
+        fails the startup with its reason."""
+        saver, shared = self.saver, self.sessions.default.shared
 
         async def received() -> Message:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":
+            if message["type"] == "lifespan.shutdown" and saver is not None:
                 await saver.stop()
             return message
 
         async def sent(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
-                saver.start()
+                if shared is not None:
+                    try:
+                        await shared.sync()
+                    except SharedStoreUnavailable as error:
+                        message = {"type": "lifespan.startup.failed", "message": str(error)}
+                if saver is not None:
+                    saver.start()
             await send(message)
 
         await self._entry(scope, received, sent)
@@ -200,6 +237,7 @@ def create_app(
     operations: Mapping[str, Handler] = OPERATIONS,
     middleware: Sequence[Middleware] = (),
     state_file: Path | str | None = None,
+    store: str = "memory",
     save_interval: float = DEFAULT_INTERVAL,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     session_idle: float = DEFAULT_IDLE_SECONDS,
@@ -241,6 +279,15 @@ def create_app(
     credentials of one of the world's `clients` issues a Bearer token acting as the client's user, valid
     `token_lifetime` seconds by `clock` (default `time.monotonic`); the world's fixed tokens keep working.
     """
+    shared = None if store == "memory" else store
+    if shared is not None and state_file is not None:
+        raise ValueError(
+            "a state file keeps the in-memory store; a shared store (--store redis://...) keeps itself"
+        )
+    if shared is not None:
+        from . import redisworlds
+
+        redisworlds.connect(shared)  # a URL it cannot take is refused now (ValueError)
     source = world if isinstance(world, str) else None
     data = worlds.read(world) if isinstance(world, str) else world
     state = worlds.build(data, source)  # InvalidWorld names each problem
@@ -248,14 +295,14 @@ def create_app(
     saved = read_state_file(Path(state_file)) if state_file is not None else None
     if saved is not None:
         state, rng = saved
-    store = store_class(state, rng=rng)
-    saver = Saver(store, Path(state_file), save_interval) if state_file is not None else None
+    built = store_class(state, rng=rng)
+    saver = Saver(built, Path(state_file), save_interval) if state_file is not None else None
     if saver is not None and saved is None:
         saver.save()  # a new state file, so that a path that cannot be written fails now
     elif saver is not None:
-        saver.saved_version = store.version  # the file holds what the store holds
+        saver.saved_version = built.version  # the file holds what the store holds
     return MockApp(
-        store,
+        built,
         data,
         validate_responses=validate_responses,
         journal_size=journal_size,
@@ -274,4 +321,5 @@ def create_app(
         session_idle=session_idle,
         token_lifetime=token_lifetime,
         clock=clock,
+        shared=shared,
     )

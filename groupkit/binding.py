@@ -17,6 +17,7 @@ from typing import Any
 from connexion.security import ApiKeySecurityHandler
 
 from . import world as worlds
+from .commands import answering
 from .fastconnexion import accepts_kwarg
 from .sessions import Sessions
 from .store import Store
@@ -70,7 +71,10 @@ def bind(handler: Handler, sessions: Sessions) -> Handler:
     function stays one, so connexion still awaits it on the event loop (`store.py`, Concurrency)."""
 
     async def awaited(**arguments: Any) -> Any:
-        return await handler(sessions.current().store, **arguments)
+        store = sessions.current().store
+        if store.replicator is None:
+            return await handler(store, **arguments)
+        return await answering(lambda: handler(store, **arguments))  # a write goes to the log first
 
     def called(**arguments: Any) -> Any:  # run in connexion's thread pool, which copies the context
         return handler(sessions.current().store, **arguments)

@@ -48,6 +48,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import strict_json
 from . import world as worlds
+from .errors import SharedStoreUnavailable
 from .problems import Problems, method_not_allowed
 from .sessions import SESSION_HEADER, InvalidSessionName, Sessions, World, name_of
 
@@ -134,6 +135,8 @@ class Control:
             await self.problems.send(send, 400, str(error))
         except NoSuchSession as error:
             await self.problems.send(send, 404, str(error))
+        except SharedStoreUnavailable as error:
+            await self.problems.send_unavailable(send, error)
 
     def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
         """Why the control API will not serve this request (status, message, headers), or None: the rules of
@@ -185,13 +188,14 @@ class Control:
         values = [value for key, value in request.scope["headers"] if key == _SESSION_KEY]
         return name_of(values) if values else None
 
-    def _world(self, request: Request, create: bool = False) -> World:
-        """The world a call acts on: the default one, or the session its header names (created if `create`;
-        else NoSuchSession if it does not exist). InvalidSessionName for a bad header."""
+    async def _world(self, request: Request, create: bool = False) -> World:
+        """The world a call acts on, caught up with the shared store if it is shared: the default one, or the
+        session its header names (created if `create`; else NoSuchSession if it does not exist).
+        InvalidSessionName for a bad header."""
         name = self._name(request)
         if name is None:
-            return self.sessions.default
-        world = self.sessions.select(name) if create else self.sessions.find(name)
+            return await self.sessions.default.fresh()
+        world = await self.sessions.aselect(name) if create else await self.sessions.afind(name)
         if world is None:
             raise NoSuchSession(
                 f"No session {name!r}: a request with {SESSION_HEADER}: {name} creates it (so do POST"
@@ -205,20 +209,20 @@ class Control:
         return {**world.store.counts(), **session}
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", **self._counts(self._world(request))})
+        return JSONResponse({"status": "ok", **self._counts(await self._world(request))})
 
     async def users(self, request: Request) -> Response:
-        store = self._world(request).store
+        store = (await self._world(request)).store
         items = [{"id": u.id, "email": u.email, "name": u.name, "token": u.token} for u in store.demo_users()]
         return JSONResponse({"items": items})
 
     async def reset(self, request: Request) -> Response:
-        world = self._world(request, create=True)
-        self.sessions.reset(world)
+        world = await self._world(request, create=True)
+        await self.sessions.areset(world)
         return JSONResponse({"status": "reset", **self._counts(world)})
 
     async def export_state(self, request: Request) -> Response:
-        return JSONResponse(self._world(request).store.export())
+        return JSONResponse((await self._world(request)).store.export())
 
     async def import_state(self, request: Request) -> Response:
         name = self._name(request)  # a bad session name is refused before the body is read
@@ -226,12 +230,12 @@ class Control:
             data = strict_json.loads(await request.body())  # no NaN or lone surrogate gets stored
         except ValueError as error:
             return self.problems.starlette_response(400, f"The body is not JSON: {error}")
-        world = self.sessions.default if name is None else self.sessions.find(name)
+        world = self.sessions.default if name is None else await self.sessions.afind(name)
         try:
             if world is None:  # a new session: the world is checked first, so a refused import creates none
                 worlds.build(data)
-                world = self.sessions.select(str(name))
-            world.store.replace(data)  # checked and built in one pass; the state is swapped only if sound
+                world = await self.sessions.aselect(str(name))
+            await self.sessions.areplace(world, data)  # checked and built in one pass; swapped only if sound
         except worlds.InvalidWorld as invalid:
             return self.problems.starlette_response(
                 400, "Not a valid world; the state is unchanged", invalid.problems
@@ -240,17 +244,18 @@ class Control:
 
     async def read_journal(self, request: Request) -> Response:
         query = request.query_params
-        journal = self._world(request).journal
-        entries = journal.entries(query.get("operationId"), query.get("method"), query.get("path"))
+        journal = (await self._world(request)).journal
+        entries = await journal.aentries(query.get("operationId"), query.get("method"), query.get("path"))
         return JSONResponse({"items": entries})
 
     async def clear_journal(self, request: Request) -> Response:
-        return JSONResponse({"cleared": self._world(request).journal.clear()})
+        world = await self._world(request)
+        return JSONResponse({"cleared": await world.journal.aclear()})
 
     async def list_sessions(self, _request: Request) -> Response:
         return JSONResponse(
             {
-                "items": self.sessions.listing(),
+                "items": await self.sessions.alisting(),
                 "maxSessions": self.sessions.max_sessions,
                 "sessionIdleSeconds": self.sessions.idle_seconds,
             }
@@ -258,6 +263,6 @@ class Control:
 
     async def delete_session(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if not self.sessions.drop(name):
+        if not await self.sessions.adrop(name):
             raise NoSuchSession(f"No session {name!r}; GET {PREFIX}/sessions lists the live ones")
         return JSONResponse({"deleted": name})

@@ -1,4 +1,5 @@
 """Domain errors raised by the store; `groupkit.problems` is the one place that turns them into HTTP.
+(`SharedStoreUnavailable` is not a domain error: the shared store failing to answer, a 503.)
 
 GroupkitError
  ├── BadRequest          input the schema allows but the domain cannot read (a foreign nextToken)
@@ -47,3 +48,8 @@ class Conflict(GroupkitError):
     of a group's last administrator, or a group moved under itself."""
 
     code = "CONFLICT"
+
+
+class SharedStoreUnavailable(Exception):
+    """Raised when the shared store cannot answer (Redis unreachable, or a write overtaken by a reset of its
+    world); answered 503 with the reason and `Retry-After` (`groupkit.problems`, `groupkit.replica`)."""

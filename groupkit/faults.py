@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,6 +35,17 @@ from .sessions import SESSION_HEADER, InvalidSessionName, Sessions, World, name_
 EXTRA = "faults"  # the key of a session's own settings in its `World.extras`
 FAULT_HEADER = "X-Mock-Fault"
 _SESSION_KEY = SESSION_HEADER.lower().encode()
+
+
+class SharedSettings(Protocol):
+    """Where the workers of a shared store keep the settings (`groupkit.redisworlds.RedisBehaviour`): by session
+    name, "" for the mock's own, in the JSON form."""
+
+    async def publish(self, name: str, data: dict[str, Any] | None) -> None: ...
+
+    async def load(self) -> dict[str, Any]: ...
+
+    async def version(self) -> int: ...
 
 
 class Dropped(Exception):
@@ -100,6 +111,11 @@ class Faults:
         # the sessions given settings that do something (some may have ended since)
         self._busy_sessions: set[str] = set()
         self.active = self.start.active  # whether any world has settings that do something
+        # With a shared store (`groupkit.redisworlds.RedisBehaviour`), the settings every worker applies: PUT and
+        # DELETE publish there, and each request catches up when their version moved (`catch_up`).
+        self.shared: SharedSettings | None = None
+        self._version = 0
+        self._published: dict[str, Behaviour] = {}  # session name -> its own settings, as published
 
     # ----------------------------------------------------------------- settings
 
@@ -141,10 +157,43 @@ class Faults:
         or deleted with settings keeps the full path on: requests then draw numbers that decide nothing."""
         self.active = self._default.behaviour.active or bool(self._busy_sessions)
 
+    async def catch_up(self, version: int) -> None:
+        """Apply the shared settings if their `version` moved since this worker last read them; a stream whose
+        settings did not change keeps its place in its sequence."""
+        if self.shared is None or version == self._version:
+            return
+        published = await self.shared.load()
+        self._version = version
+        found = {name: self.parse(data, "the shared settings") for name, data in published.items()}
+        default = found.pop("", None) or self.start
+        if default != self._default.behaviour:
+            self._default = _Stream(default)
+        self._published = found
+        self._busy_sessions = {name for name, behaviour in found.items() if behaviour.active}
+        self._update()
+
+    async def publish(self, behaviour: Behaviour | None, world: World | None) -> None:
+        """Publish the settings of the mock (or of a session's `world`) for every worker; None: cleared."""
+        if self.shared is not None:
+            name = world.name if world is not None and world.name is not None else ""
+            await self.shared.publish(name, behaviour.to_json() if behaviour is not None else None)
+
     def stream(self, world: World | None = None) -> tuple[_Stream, bool]:
         """The stream a request of `world` uses, and whether it is the session's own."""
+        if self.shared is not None and world is not None and world.name is not None:
+            self._adopt(world)
         own = world.extras.get(EXTRA) if world is not None and world.name is not None else None
         return (own, True) if isinstance(own, _Stream) else (self._default, False)
+
+    def _adopt(self, world: World) -> None:
+        """Give a session's replica the settings published for it (or take away those no longer published)."""
+        assert world.name is not None
+        want = self._published.get(world.name)
+        own = world.extras.get(EXTRA)
+        if want is None:
+            world.extras.pop(EXTRA, None)
+        elif not isinstance(own, _Stream) or own.behaviour != want:
+            world.extras[EXTRA] = _Stream(want)
 
     def decide(self, operation_id: str, world: World | None = None) -> Decision:
         stream, _ = self.stream(world)
@@ -191,6 +240,8 @@ class Faults:
         }
 
     async def _read(self, request: Request) -> Response:
+        if self.shared is not None:  # the settings another worker published count here too
+            await self.catch_up(await self.shared.version())
         try:
             return JSONResponse(self._view(self._world(request, create=False)))
         except InvalidSessionName as error:
@@ -212,7 +263,12 @@ class Faults:
             )
         except ValueError as error:
             return self.problems.starlette_response(400, f"The body is not JSON: {error}")
+        if world is not None:
+            await world.fresh()  # a shared session exists in the store before its settings are published
+        await self.publish(behaviour, world)
         self.set(behaviour, world)
+        if world is not None and world.name is not None and self.shared is not None:
+            self._published[world.name] = behaviour
         return JSONResponse(self._view(world))
 
     async def _clear(self, request: Request) -> Response:
@@ -222,7 +278,10 @@ class Faults:
             return self.problems.starlette_response(400, str(error))
         except LookupError as error:
             return self.problems.starlette_response(404, str(error))
+        await self.publish(None, world)
         self.clear(world)
+        if world is not None and world.name is not None:
+            self._published.pop(world.name, None)
         return JSONResponse(self._view(world))
 
 
@@ -235,6 +294,10 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         faults = self.faults
+        if faults.shared is not None and scope["type"] == "http":
+            shared = faults.sessions.current().shared
+            if shared is not None:
+                await faults.catch_up(shared.settings_version)
         if not faults.active or scope["type"] != "http":
             await self.app(scope, receive, send)
             return

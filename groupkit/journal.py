@@ -6,7 +6,8 @@ is rendered when the journal is read: a body that is strict JSON as JSON, anythi
 secret masked (`SECRET_NAMES`, in bodies and query strings). Recording never parses, so a hostile request is
 journaled like any other, and rendering cannot produce what JSON cannot carry (NaN, lone surrogates). The
 caller is the id of the user whose token the request carried, never the token. Read and cleared through
-`/__mock__/journal`.
+`/__mock__/journal`. The middleware awaits the journal's async methods (`arecord`...), the seam a shared journal
+(`groupkit.redisjournal`) fills; here they call the sync ones.
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ class Entry:
         }
 
 
+def matches(entry: Entry, operation_id: str | None, method: str | None, path: str | None) -> bool:
+    """Whether `entry` is one a journal read filtered by these (None: any) should answer."""
+    return (
+        (operation_id is None or entry.operation_id == operation_id)
+        and (method is None or entry.method == method.upper())
+        and (path is None or entry.path == path)
+    )
+
+
 def masked(value: Any) -> Any:
     """`value` with the value of every field named in `SECRET_NAMES` replaced by `MASK`, at any depth."""
     if isinstance(value, dict):
@@ -129,9 +139,7 @@ class Journal:
             chosen = [
                 (entry_id, entry)
                 for entry_id, entry in self._entries
-                if (operation_id is None or entry.operation_id == operation_id)
-                and (method is None or entry.method == method.upper())
-                and (path is None or entry.path == path)
+                if matches(entry, operation_id, method, path)
             ]
         return [entry.render(entry_id) for entry_id, entry in chosen]
 
@@ -143,6 +151,22 @@ class Journal:
             count = len(self._entries)
             self._entries.clear()
             return count
+
+    # The async seam: what the middleware and the control API await. In memory they are the sync methods.
+
+    async def arecord(self, entry: Entry) -> None:
+        self.record(entry)
+
+    async def aentries(
+        self, operation_id: str | None = None, method: str | None = None, path: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.entries(operation_id, method, path)
+
+    async def aclear(self) -> int:
+        return self.clear()
+
+    async def alength(self) -> int:
+        return len(self)
 
 
 class _Capture:
@@ -164,7 +188,9 @@ class _Capture:
 class JournalMiddleware:
     """Journals each request to `app` that is not under `skip_prefix`, in `journal` (or the journal a
     function of no arguments gives for the request: its session's, `groupkit.sessions`); `caller` maps an
-    `Authorization` header to the id of its user (None for an unknown token)."""
+    `Authorization` header to the id of its user (None for an unknown token). The entry is recorded before the
+    final body message is passed on, so a client holding its answer finds its request in the journal; a request
+    that ends without one (an exception, a drop) is recorded when it ends."""
 
     def __init__(
         self,
@@ -189,26 +215,13 @@ class JournalMiddleware:
         caller = self.caller(authorization.decode("latin-1")) if authorization is not None else None
         request, response = _Capture(), _Capture()
         status = 0
+        recorded = False
 
-        async def receive_recorded() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request.add(message.get("body", b""))
-            return message
-
-        async def send_recorded(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                response.add(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive_recorded, send_recorded)
-        finally:
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True  # once, even if recording fails
             method = scope["method"]
-            journal.record(
+            await journal.arecord(
                 Entry(
                     time=datetime.now(UTC).isoformat(timespec="milliseconds"),
                     method=method,
@@ -222,3 +235,26 @@ class JournalMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
             )
+
+        async def receive_recorded() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request.add(message.get("body", b""))
+            return message
+
+        async def send_recorded(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                response.add(message.get("body", b""))
+                if not message.get("more_body", False) and not recorded:
+                    # before the client can hold the answer, so any worker it asks next finds the request
+                    await record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive_recorded, send_recorded)
+        finally:
+            if not recorded:  # no final body went out: an exception, a drop, a disconnect
+                await record()

@@ -24,9 +24,11 @@ from starlette.responses import Response
 from starlette.types import Send
 
 from . import contract
-from .errors import GroupkitError
+from .errors import GroupkitError, SharedStoreUnavailable
 
 logger = logging.getLogger("groupkit")
+UNAVAILABLE = "The mock's shared store is unavailable: {} (nothing was changed; try again)"
+RETRY_AFTER = "1"  # seconds, on the shared store's 503 (Redis unreachable or full)
 
 MEDIA_TYPE = "application/json"
 
@@ -109,11 +111,17 @@ class Problems:
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
+    async def send_unavailable(self, send: Send, error: Exception) -> None:
+        """The shared store's 503 (see `unavailable`), for middleware that meets it before connexion does."""
+        logger.warning("shared store unavailable: %s", error)
+        await self.send(send, 503, UNAVAILABLE.format(error), {"Retry-After": RETRY_AFTER})
+
     # ------------------------------------------------------------------ connexion's error handlers
 
     def register(self, app: AsyncApp) -> None:
         """Makes these renderers connexion's handlers for every error it can raise."""
         app.add_error_handler(GroupkitError, self.domain_error)
+        app.add_error_handler(SharedStoreUnavailable, self.unavailable)
         app.add_error_handler(ProblemException, self.http_error)
         app.add_error_handler(HTTPException, self.http_error)
         app.add_error_handler(Exception, self.unexpected)
@@ -125,6 +133,11 @@ class Problems:
         if status is None:  # a code the contract does not know: the mock's bug, not the client's
             return self.unexpected(_request, error)
         return self.response(status, error.message, code=error.code)
+
+    def unavailable(self, _request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        """The shared store did not answer (`groupkit.replica`): nothing was changed, try again."""
+        logger.warning("shared store unavailable: %s", error)
+        return self.response(503, UNAVAILABLE.format(error), {"Retry-After": RETRY_AFTER})
 
     def http_error(self, request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         """connexion's problems (validation 400, auth 401, 415) and starlette's routing errors (404, 405)."""

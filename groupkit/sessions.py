@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .errors import SharedStoreUnavailable
 from .journal import Journal
 from .store import Store
 
@@ -34,6 +35,7 @@ from .store import Store
 # there (app.py silences its import-time warning first).
 if TYPE_CHECKING:
     from .problems import Problems
+    from .replica import SharedWorld
 
 SESSION_HEADER = "X-Mock-Session"
 DEFAULT_MAX_SESSIONS = 100
@@ -69,6 +71,13 @@ class World:
     created: float = 0.0
     last_used: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)
+    shared: SharedWorld | None = None  # the world in Redis that `store` is a replica of (`groupkit.replica`)
+
+    async def fresh(self) -> World:
+        """This world, its replica caught up with the shared store first (a no-op in memory)."""
+        if self.shared is not None:
+            await self.shared.sync()
+        return self
 
 
 def _iso(seconds: float) -> str:
@@ -195,6 +204,29 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    # ----------------------------------------------------------------- the control API's async seam
+    # In memory these are the methods above; a shared store (`groupkit.redisworlds`) answers from Redis.
+
+    async def aselect(self, name: str) -> World:
+        return await self.select(name).fresh()
+
+    async def afind(self, name: str) -> World | None:
+        world = self.find(name)
+        return await world.fresh() if world is not None else None
+
+    async def adrop(self, name: str) -> bool:
+        return self.drop(name)
+
+    async def areset(self, world: World) -> None:
+        self.reset(world)
+
+    async def areplace(self, world: World, data: Any) -> None:
+        """Make `data` (the fixtures format) the world's state; `InvalidWorld` and nothing changes if broken."""
+        world.store.replace(data)
+
+    async def alisting(self) -> list[dict[str, Any]]:
+        return self.listing()
+
     def _expire(self, now: float) -> None:
         """Drop the sessions idle for `idle_seconds` or more (they are at the front); holds the lock."""
         while self._sessions:
@@ -226,18 +258,32 @@ class SessionMiddleware:
             return
         names = [value for key, value in scope["headers"] if key == _HEADER_KEY]
         if not names:
-            await self.app(scope, receive, send)
+            default = self.sessions.default
+            if default.shared is None or await self._caught_up(default, send):
+                await self.app(scope, receive, send)
             return
         try:
             world = self.sessions.select(name_of(names))
         except InvalidSessionName as error:
             await self.problems.send(send, 400, str(error))
             return
+        if world.shared is not None and not await self._caught_up(world, send):
+            return
         undo = self.sessions.use(world)
         try:
             await self.app(scope, receive, send)
         finally:
             undo()
+
+    async def _caught_up(self, world: World, send: Send) -> bool:
+        """Catch a shared world's replica up before the request is served; False (a 503 sent) if the shared
+        store cannot answer."""
+        try:
+            await world.fresh()
+        except SharedStoreUnavailable as error:
+            await self.problems.send_unavailable(send, error)
+            return False
+        return True
 
 
 def name_of(values: list[bytes]) -> str:

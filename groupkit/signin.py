@@ -26,11 +26,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote_plus
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .errors import SharedStoreUnavailable
 from .problems import MEDIA_TYPE, Problems
 
 PATH = "/oauth2/token"
@@ -38,6 +39,14 @@ DEFAULT_LIFETIME = 3600  # seconds, as UnaConnect's tokens (`expires_in: 3600`)
 MAX_TOKENS = 10_000  # live tokens kept at most; beyond, the oldest is forgotten (memory stays flat)
 MAX_BODY = 4096  # a form body holds `grant_type` and little else
 TOKEN_PREFIX = "gk_at_"
+
+
+class SharedTokens(Protocol):
+    """Where the workers of a shared store publish the tokens they issue (`groupkit.redisworlds`)."""
+
+    async def publish(self, token: str, user_id: str, seconds: float) -> None: ...
+
+    async def lookup(self, token: str) -> tuple[str, float] | None: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,14 @@ class Signin:
         self.new_token = new_token
         self._issued: dict[str, tuple[str, float]] = {}  # token -> (user id, expiry), oldest first
         self._lock = threading.Lock()
+        self.shared: SharedTokens | None = None  # where other workers find the tokens issued here
+
+    def remember(self, token: str, user_id: str, seconds: float) -> None:
+        """Know `token` as acting as `user_id` for `seconds` more (one another worker issued)."""
+        with self._lock:
+            while len(self._issued) >= MAX_TOKENS:
+                del self._issued[next(iter(self._issued))]
+            self._issued[token] = (user_id, self.clock() + seconds)
 
     @classmethod
     def of_world(cls, world: Mapping[str, Any], problems: Problems, **options: Any) -> Signin:
@@ -155,10 +172,42 @@ class Signin:
         async def routed(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] == PATH:
                 await self(scope, receive, send)
-            else:
-                await app(scope, receive, send)
+                return
+            if self.shared is not None and scope["type"] == "http":
+                try:
+                    await self._learn(scope)
+                except SharedStoreUnavailable as error:
+                    await self.problems.send_unavailable(send, error)
+                    return
+            await app(scope, receive, send)
 
         return routed
+
+    async def _learn(self, scope: Scope) -> None:
+        """Fetch from the shared store an issued token this worker does not know (another one issued it)."""
+        assert self.shared is not None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                token = value.decode("latin-1").strip(" \t").rpartition(" ")[2]
+                if token.startswith(TOKEN_PREFIX) and self.user_of(token) is None:
+                    found = await self.shared.lookup(token)
+                    if found is not None:
+                        self.remember(token, *found)
+
+    async def _published(self, token: str, send: Send) -> bool:
+        """Publish a token just issued for the other workers; if the shared store fails, the token is
+        forgotten here too and the client gets the 503 (False)."""
+        assert self.shared is not None
+        user_id = self.user_of(token)
+        try:
+            if user_id is not None:
+                await self.shared.publish(token, user_id, self.lifetime)
+            return True
+        except SharedStoreUnavailable as error:
+            with self._lock:
+                self._issued.pop(token, None)
+            await self.problems.send_unavailable(send, error)
+            return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {
@@ -177,6 +226,8 @@ class Signin:
             form = parse_qs(body) if "x-www-form-urlencoded" in headers.get("content-type", "") else {}
             grant = (query.get("grant_type") or form.get("grant_type") or [None])[0]
             answer, status = self.issue(headers.get("authorization"), grant), 200
+            if self.shared is not None and not await self._published(answer["access_token"], send):
+                return
             extra = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         except SignInError as refused:
             error = json.loads(self.problems.body(refused.status, refused.description))

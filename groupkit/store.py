@@ -17,6 +17,10 @@ while uvicorn serves that app from a thread of its own (`tests/conftest.py: serv
 today), or one app driven from two event loops (each starlette `TestClient` runs one in a thread).
 Uncontended it costs ~0.25 µs a call.
 
+Shared. On a replica of a world kept in Redis (`groupkit.replica`), `replicator` is set: a write verb hands
+the call to it (it goes into the world's log first, and every replica applies it in the log's order, through
+`apply`), so the rules here run the same on every backend.
+
 Saving. Every verb that changes the world (and `replace`) raises `version`; `snapshot()` takes the whole
 world with that version under the lock, which is what `groupkit.statefile` writes to a state file.
 """
@@ -30,7 +34,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from . import apikeys, groups, members
 from . import world as worlds
@@ -61,10 +65,16 @@ def _atomic(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[
 
 def _changes(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
     """Run a verb that changes the world holding the lock; if it succeeds, the store's version goes up (a
-    refused call changes nothing, so it leaves the version as it was)."""
+    refused call changes nothing, so it leaves the version as it was). A replica of a shared world hands the
+    call to its `replicator` instead, which runs it in the world's order (`groupkit.replica`)."""
+
+    name = method.__name__
 
     @functools.wraps(method)
     def changing(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.replicator is not None and not self.applying:
+            result: R = self.replicator.write(name, args, kwargs)
+            return result
         with self.lock:
             result = method(self, *args, **kwargs)
             self._version += 1
@@ -85,8 +95,19 @@ class Snapshot:
     version: int
 
 
+class Replicator(Protocol):
+    """What a replica of a shared world hands its writes to (`groupkit.replica.SharedWorld`)."""
+
+    def write(self, verb: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+
+    def replace(self, world: Any, rng: random.Random | None) -> None: ...
+
+
 class Store:
     """The whole world of one mock. Build it with `Store.from_world(data)`; `export()` gives it back."""
+
+    replicator: Replicator | None = None  # set on a replica of a shared world (`groupkit.replica`)
+    applying = False  # True while a replica applies a write of the world's log
 
     def __init__(
         self,
@@ -112,12 +133,41 @@ class Store:
     def replace(self, world: Any, rng: random.Random | None = None) -> None:
         """Swap the whole state for `world` (and the id generator for `rng`, if given); if `world` is
         broken, `InvalidWorld` and nothing changes."""
+        if self.replicator is not None:
+            self.replicator.replace(world, rng)
+            return
         state = worlds.build(world)
         with self.lock:
             self._state = state
             if rng is not None:
                 self._rng = rng
             self._version += 1
+
+    def install(self, state: State, rng: random.Random | None = None) -> None:
+        """Swap in a whole state read back from elsewhere (a shared world's snapshot, `groupkit.replica`)."""
+        with self.lock:
+            self._state = state
+            if rng is not None:
+                self._rng = rng
+            self._version += 1
+
+    def parts(self) -> tuple[State, random.Random]:
+        """The state and id generator (a world built here, handed to a shared world's replica)."""
+        return self._state, self._rng
+
+    def apply(self, verb: str, args: Sequence[Any], kwargs: dict[str, Any], today: str, seed: int) -> Any:
+        """Run one write of a shared world's log on this replica, as its writer asked for it: on `today`, with
+        ids drawn from `seed` (every replica draws the same). Refusals raise, as a direct call does."""
+        method = getattr(type(self), verb)
+        with self.lock:
+            rng, self._rng = self._rng, random.Random(seed)
+            clock, self._today = self._today, lambda: today
+            self.applying = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self.applying = False
+                self._rng, self._today = rng, clock
 
     @_atomic
     def export(self) -> dict[str, Any]:
@@ -274,4 +324,4 @@ class Store:
         return format(self._rng.getrandbits(length * 4), f"0{length}x")
 
 
-__all__ = ["Snapshot", "Store", "utc_today"]
+__all__ = ["Replicator", "Snapshot", "Store", "utc_today"]

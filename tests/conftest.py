@@ -24,6 +24,9 @@ from groupkit.server import Limits, listen, make_server
 from groupkit.server import config as server_config
 from groupkit.store import Store
 
+from .backends import BACKENDS, RedisWorlds, StoreFactory, memory_store
+from .redis_server import RedisServer, flush
+
 ROOT = Path(__file__).resolve().parent.parent
 
 _new_tls_context = httpx_transports.create_ssl_context
@@ -66,9 +69,60 @@ def world() -> dict[str, Any]:
     return copy.deepcopy(DEFAULT_WORLD)
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store's backend a domain test runs over: "memory" (a plain `Store`) or "redis" (a shared world's
+    replica, tests/backends.py)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def store(world: dict[str, Any]) -> Store:
-    return Store.from_world(world, rng=random.Random(7), today=lambda: "2026-11-25")
+def make_store(backend: str, request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    """`make_store(world, rng=..., today=...)`: a fresh store of a copy of `world` over the test's backend;
+    on Redis each call is a new world of its own (`redis_worlds`), deleted at the test's teardown."""
+    if backend == "memory":
+        yield memory_store
+        return
+    worlds: RedisWorlds = request.getfixturevalue("redis_worlds")
+    yield worlds.store
+
+
+@pytest.fixture
+def store(world: dict[str, Any], make_store: StoreFactory) -> Store:
+    return make_store(world, rng=random.Random(7), today=lambda: "2026-11-25")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a loopback port, one per test process (xdist worker), stopped at the end."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """An empty Redis database (flushed before the test) of the session's redis-server."""
+    url = redis_server.url(0)
+    flush(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_worlds_session(redis_server: RedisServer) -> Iterator[RedisWorlds]:
+    """Shared worlds for the domain tests (tests/backends.py) in database 1 of the session's redis-server
+    (`redis_url` flushes database 0), under names of their own: one client and event loop per test process,
+    closed at the end."""
+    with RedisWorlds(redis_server.url(1)) as worlds:
+        yield worlds
+
+
+@pytest.fixture
+def redis_worlds(redis_worlds_session: RedisWorlds) -> Iterator[RedisWorlds]:
+    """The process's `RedisWorlds`; the worlds a test makes with it are deleted from Redis at its teardown."""
+    try:
+        yield redis_worlds_session
+    finally:
+        redis_worlds_session.drop()
 
 
 @pytest.fixture

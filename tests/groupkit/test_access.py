@@ -4,7 +4,6 @@ and the user's memberships stay as they are, and rebuilt after every write that 
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from groupkit import access
 from groupkit.model import GroupChanges
 from groupkit.store import Store
+from tests.backends import StoreFactory
 from tests.conftest import DEFAULT_WORLD, group_id, user_id
 
 ACME, LYON, ROTTERDAM, REEFER = (
@@ -26,8 +26,10 @@ CHLOE_EMAIL = next(u["email"] for u in DEFAULT_WORLD["users"] if u["id"] == CHLO
 Listing = list[tuple[str, str | None, str]]
 
 
-def store_of() -> Store:
-    return Store.from_world(copy.deepcopy(DEFAULT_WORLD), rng=random.Random(5), today=lambda: "2026-11-25")
+@pytest.fixture
+def store(make_store: StoreFactory) -> Store:
+    """The default world over the test's backend (memory, or a Redis replica whose `_state` is its own)."""
+    return make_store(DEFAULT_WORLD, rng=random.Random(5), today=lambda: "2026-11-25")
 
 
 def listed(store: Store, user: str) -> Listing:
@@ -59,10 +61,9 @@ WRITES: list[tuple[str, Callable[[Store], object]]] = [
 ]
 
 
-def test_every_write_that_changes_what_she_sees_shows_in_her_next_page() -> None:
+def test_every_write_that_changes_what_she_sees_shows_in_her_next_page(store: Store) -> None:
     """Each write changes Chloé's list (so a stale index would show the list before it) and her list is
     then what a fresh walk finds."""
-    store = store_of()
     before = listed(store, CHLOE)
     assert before == afresh(store, CHLOE) and [g for g, _, _ in before] == [LYON]
     for name, write in WRITES:
@@ -73,10 +74,9 @@ def test_every_write_that_changes_what_she_sees_shows_in_her_next_page() -> None
         before = after
 
 
-def test_the_index_is_kept_while_nothing_it_depends_on_changes() -> None:
+def test_the_index_is_kept_while_nothing_it_depends_on_changes(store: Store) -> None:
     """Pages, another user's membership and a renamed group keep the index (a page reads the group as
     stored now, so the new name shows); a new group rebuilds it."""
-    store = store_of()
     listed(store, CHLOE)
     index = access.visible_index(store._state, CHLOE)
     listed(store, CHLOE)
@@ -89,9 +89,8 @@ def test_the_index_is_kept_while_nothing_it_depends_on_changes() -> None:
 
 
 @pytest.mark.parametrize("limit", [1, 3, 100])
-def test_cursors_walk_the_cached_list_exactly_once(limit: int) -> None:
+def test_cursors_walk_the_cached_list_exactly_once(store: Store, limit: int) -> None:
     """A walk that starts before a write and ends after it sees every group once, the new one last."""
-    store = store_of()
     first = store.list_user_groups(BRUNO, limit, None)
     new = store.create_group(BRUNO, name="added mid-walk", parent_id=ACME).group.id
     seen: list[Any] = [v.group.id for v in first.items]

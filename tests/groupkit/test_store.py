@@ -1,4 +1,5 @@
-"""Unit tests of the store's domain rules, on the default world (see fixtures/default.json).
+"""Unit tests of the store's domain rules, on the default world (see fixtures/default.json), over both
+backends (the `store` and `make_store` fixtures: a plain `Store`, and a Redis replica, tests/backends.py).
 
 Who is who in the default world (direct memberships; permissions trickle down to sub-groups):
 
@@ -28,6 +29,7 @@ from groupkit.model import ApiKey, Device, GroupChanges, GroupView, Member, Remo
 from groupkit.pagination import Page
 from groupkit.roles import Role
 from groupkit.store import Store
+from tests.backends import StoreFactory
 from tests.conftest import DEFAULT_WORLD, group_id, user_id
 
 ACME = "ACME Logistics"
@@ -1070,10 +1072,10 @@ def test_export_after_moving_under_a_later_group_reloads(store: Store) -> None:
     assert reloaded.get_group(uid("dan"), gid(REEFER)).role.id == "viewer"
 
 
-def test_a_world_listing_children_first_loads_like_the_original() -> None:
+def test_a_world_listing_children_first_loads_like_the_original(make_store: StoreFactory) -> None:
     world = copy.deepcopy(DEFAULT_WORLD)
     world["groups"].reverse()
-    store = Store.from_world(world)
+    store = make_store(world)
     assert store.get_group(uid("bruno"), gid(REEFER)).role.id == "administrator"
     assert store.get_group(uid("hiro"), gid(REEFER)).role.id == "viewer"
     assert [g["id"] for g in store.export()["groups"]] == [g["id"] for g in world["groups"]]
@@ -1100,7 +1102,8 @@ def test_export_is_a_snapshot(store: Store, change: Callable[[dict[str, Any]], N
 
 @pytest.mark.parametrize("change", EXPORT_MUTATIONS)
 def test_from_world_keeps_no_reference_to_its_input(change: Callable[[dict[str, Any]], None]) -> None:
-    """The app keeps its initial world to reset to; the store must not share objects with it."""
+    """The app keeps its initial world to reset to; the store must not share objects with it. (Memory only:
+    `Store.from_world` itself; a Redis replica's world comes from a snapshot, never from the input.)"""
     world = copy.deepcopy(DEFAULT_WORLD)
     store = Store.from_world(world)
     change(world)
@@ -1195,6 +1198,7 @@ def test_replace_with_a_valid_world_swaps_the_state(store: Store) -> None:
 
 
 def test_from_world_rejects_broken_worlds_too() -> None:
+    """Memory only: `Store.from_world` itself (the replace tests above run over both backends)."""
     for param in BROKEN_WORLDS:
         (change,) = param.values
         with pytest.raises(ValueError):

@@ -7,6 +7,10 @@ Forbidden); after it, the operation must fail with one of the errors that apply,
 does (a move, for one, must keep the group's Subscribers: Forbidden otherwise). A failed operation must
 leave `store.export()` unchanged. After every step the store's lists, counts and visibility are compared
 with the model.
+
+The machine runs over each backend (tests/backends.py): a plain `Store`; the replica of a world shared in
+Redis; and two replicas of one Redis world, every write made on the first and every read on the second after
+it caught up (`sync()`), the two replicas' snapshots compared after every step.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from hypothesis.stateful import (
     multiple,
     precondition,
     rule,
+    run_state_machine_as_test,
 )
 
 from groupkit import roles
 from groupkit.errors import Conflict, Forbidden, GroupkitError, NotFound
 from groupkit.model import GroupChanges, Removal
 from groupkit.store import Store
+from tests.backends import RedisWorlds, SplitReplicas, StoreFactory, memory_store
 from tests.conftest import DEFAULT_WORLD
 
 RANK = {role.id: role.rank for role in roles.BUILT_IN.values()}
@@ -79,10 +85,10 @@ class StoreMachine(RuleBasedStateMachine):
     users = Bundle("users")
     key_types = Bundle("key_types")
 
-    def __init__(self) -> None:
+    def __init__(self, make_store: StoreFactory = memory_store) -> None:
         super().__init__()
         world = copy.deepcopy(DEFAULT_WORLD)
-        self.store = Store.from_world(world, rng=random.Random(0), today=lambda: "2026-11-25")
+        self.store = make_store(world, rng=random.Random(0), today=lambda: "2026-11-25")
         # The model.
         self.order: list[str] = [g["id"] for g in world["groups"]]
         self.parent: dict[str, str | None] = {g["id"]: g["parent"] for g in world["groups"]}
@@ -607,11 +613,41 @@ class StoreMachine(RuleBasedStateMachine):
         assert Store.from_world(copy.deepcopy(world)).export() == world
 
 
-StoreMachine.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-TestStoreMachine = StoreMachine.TestCase
-TestStoreMachine.pytestmark = [pytest.mark.slow]  # ~15 s of hypothesis steps: CI runs it, the fast loop not
+class SplitStoreMachine(StoreMachine):
+    """The machine over two replicas of one Redis world (`SplitReplicas`): writes on one, reads on the other."""
+
+    @invariant()
+    def the_replicas_agree(self) -> None:
+        split: Any = self.store
+        assert isinstance(split, SplitReplicas)
+        assert split.writer.index == split.reader.index, "the reader did not catch up with the log"
+        assert split.writer.store.snapshot() == split.reader.store.snapshot()
+
+
+def budget(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+# Every variant takes seconds of hypothesis steps: CI runs them, the fast loop does not. A Redis example costs
+# about what a memory one does (reads run on the replica; a write adds a round trip), so the Redis variants'
+# smaller budgets are for the whole suite's time, not because they are slow.
+@pytest.mark.slow
+def test_the_store_follows_the_model_in_memory() -> None:
+    run_state_machine_as_test(StoreMachine, settings=budget(60))
+
+
+@pytest.mark.slow
+def test_the_store_follows_the_model_on_redis(redis_worlds: RedisWorlds) -> None:
+    run_state_machine_as_test(lambda: StoreMachine(redis_worlds.store), settings=budget(20))
+
+
+@pytest.mark.slow
+def test_two_replicas_follow_the_model_on_redis(redis_worlds: RedisWorlds) -> None:
+    """Writes on one replica, reads on a second one after `sync()`: the reader answers what the model
+    predicts, and both replicas hold the same snapshot after every step."""
+    run_state_machine_as_test(lambda: SplitStoreMachine(redis_worlds.split), settings=budget(20))
