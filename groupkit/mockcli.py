@@ -6,10 +6,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, behaviour
+
+if TYPE_CHECKING:  # importing connexion (through app) is slow; `groupkit --help` needs neither
+    import uvicorn
+
+    from .app import MockApp
 
 MOCK_EPILOG = """\
 The mock starts from a fixture world (default: a realistic one; `--fixtures empty` for nothing, or a
@@ -49,13 +55,13 @@ def security_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _mock(args: argparse.Namespace) -> int:
-    from . import server
-    from .app import MockApp, create_app
+def builder(args: argparse.Namespace) -> Callable[..., MockApp]:
+    """The function that builds the mock these options describe: `build(world, contract_path, state_file)`
+    (called again at each `--watch` reload, without the state file, and in each `--workers` worker)."""
+    from .app import create_app
     from .contract import CONTRACT_PATH
 
     def build(world: Any, contract_path: Path = CONTRACT_PATH, state_file: str | None = None) -> MockApp:
-        """The mock these options describe (built again at each `--watch` reload, without the state file)."""
         app = create_app(
             world,
             validate_responses=not args.no_validate_responses,
@@ -68,13 +74,44 @@ def _mock(args: argparse.Namespace) -> int:
             session_idle=args.session_idle,
             token_lifetime=args.token_lifetime,
             contract_path=contract_path,
+            store=args.store,
         )
         app.faults.start_with(app.faults.parse(behaviour.from_args(args), "the latency and fault settings"))
         return app
 
+    return build
+
+
+def configure(args: argparse.Namespace, app: MockApp, served: Any = None) -> uvicorn.Config:
+    """uvicorn's configuration for serving `app` (or `served`, what wraps it) under these options' limits."""
+    from . import server
+
+    limits = server.Limits(
+        request_timeout=args.request_timeout,
+        keep_alive=args.keep_alive,
+        max_connections=args.max_connections,
+        shutdown_timeout=args.shutdown_timeout,
+    )
+    served = app if served is None else served
+    return server.config(
+        served, problems=app.problems, limits=limits, log_level=args.log_level, access_log=args.access_log
+    )
+
+
+def _mock(args: argparse.Namespace) -> int:
+    from . import server, workers
+    from .contract import CONTRACT_PATH
+    from .errors import SharedStoreUnavailable
+
+    refused = workers.refusal(args, connect=True)
+    if refused is not None:
+        print(f"groupkit mock: {refused}", file=sys.stderr)
+        return 2
+    build = builder(args)
     try:
         app = build(args.fixtures, state_file=args.state)
-    except (OSError, ValueError) as error:
+        users = workers.demo_users(app)  # with --store, those of the world Redis holds
+    except (OSError, ValueError, SharedStoreUnavailable) as error:
         print(f"groupkit mock: {error}", file=sys.stderr)
         return 2
     try:  # before anything is printed: a busy port is one line, not a banner and a traceback
@@ -85,7 +122,6 @@ def _mock(args: argparse.Namespace) -> int:
     port = sockets[0].getsockname()[1]  # the one chosen, with --port 0
     base = f"http://{args.host}:{port}" if ":" not in args.host else f"http://[{args.host}]:{port}"
     print(f"groupkit mock {__version__}: {base}  (Swagger UI: {base}/ui/, contract: {base}/openapi.json)")
-    users = app.store.demo_users()
     if users:
         print("Demo users (send `Authorization: <token>`):")
         shown = users[:BANNER_USERS]  # a generated world may hold thousands
@@ -100,12 +136,9 @@ def _mock(args: argparse.Namespace) -> int:
     if args.state:
         print(f"State: kept in {args.state} (written within a second of each change, and at shutdown)")
     sys.stdout.flush()
-    limits = server.Limits(
-        request_timeout=args.request_timeout,
-        keep_alive=args.keep_alive,
-        max_connections=args.max_connections,
-        shutdown_timeout=args.shutdown_timeout,
-    )
+    if args.workers > 1:
+        del app, build  # each worker builds its own; this one only said what the banner says
+        return workers.serve(args, sockets)
     served: Any = app
     if args.watch:
         from .reload import Reloader
@@ -115,9 +148,7 @@ def _mock(args: argparse.Namespace) -> int:
         served = Reloader(app, build, contract=CONTRACT_PATH, world=world_file)
         watched = ", ".join(str(path) for path in (served.contract, served.world) if path is not None)
         print(f"Watching: {watched} (reloaded when they change)", flush=True)
-    configuration = server.config(
-        served, problems=app.problems, limits=limits, log_level=args.log_level, access_log=args.access_log
-    )
+    configuration = configure(args, app, served)
     server.serve(configuration, sockets)  # returns after SIGINT or SIGTERM and the graceful shutdown
     return 0
 
@@ -270,4 +301,7 @@ def add_parser(commands: Any) -> None:
     mock.add_argument("--access-log", action="store_true", help="log every request (costs ~12%% throughput)")
     behaviour.add_arguments(mock)
     _add_server_limits(mock)
+    from . import workers
+
+    workers.add_arguments(mock)
     mock.set_defaults(handler=_mock)
