@@ -4,10 +4,13 @@ default world's demo users, then the invariants the state must keep, and the fig
 Starts `groupkit mock` (as users start it: its own process, default limits) on a free loopback port, unless
 `--base-url` names one already running on loopback. Each client is one demo user on one keep-alive
 connection, choosing operations at random (about two reads for each write) on the groups it has seen.
-Afterwards it checks: every answer is one its operation documents, none is a 5xx; in the exported state no
-membership, device, key or sub-group names a missing group or user; each group's counts match its lists;
-every group is readable by each of its members with a token, and listed in their `GET /user/groups`.
-Prints the requests, errors, requests per second and latency percentiles; exit 0 when all holds, else 1.
+Afterwards it checks: every answer is one its operation documents, none is a 5xx; the exported state keeps
+the domain's rules (bench/load_invariants.py: no membership, device, key or sub-group names a missing group
+or user, no cycle of parents, one API key per group and type, one user per e-mail, someone able to manage
+each group's members) and holds every write answered 200 that no later one undid; each group's counts match
+its lists; every group is readable by each of its members with a token, and listed in their
+`GET /user/groups`. Prints the requests, errors, requests per second and latency percentiles; exit 0 when all
+holds, else 1. `run()` is the same, as a function (the shared-store wire tests call it).
 
     python bench/load.py                      # 64 clients, 60 s
     python bench/load.py --seconds 10 --clients 16
@@ -22,22 +25,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from load_invariants import Ledger, invariants
 
 from groupkit import contract
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 TYPES = ("TTN", "SIGFOX", "LORA")
 ROLES = ("viewer", "installer", "administrator")
-COUNTS = (
-    ("devices", "numberOfDevices"),
-    ("connectors", "numberOfConnectors"),
-    ("notifications", "numberOfNotifications"),
-)
 DOCUMENTED = {
     (method.upper(), path): {int(status) for status in operation["responses"]}
     for path, item in contract.default()["paths"].items()
@@ -51,6 +51,7 @@ class Tally:
         self.latencies: list[float] = []
         self.statuses: Counter[int] = Counter()
         self.errors: list[str] = []
+        self.ledger = Ledger()  # the writes answered 200
 
     def add(self, method: str, path: str, status: int, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -62,8 +63,9 @@ class Tally:
 class Client:
     """One demo user on one connection, acting at random on the groups it has seen."""
 
-    def __init__(self, number: int, token: str, base_url: str, tally: Tally) -> None:
+    def __init__(self, number: int, token: str, base_url: str, tally: Tally, seed: int = 1) -> None:
         self.number, self.token, self.tally = number, token, tally
+        self.random = random.Random(seed * 1000 + number)  # same seed, same choices per client
         self.http = httpx.AsyncClient(
             base_url=base_url,
             headers={"Authorization": token},
@@ -82,15 +84,18 @@ class Client:
             self.tally.errors.append(f"{method} {path}: {error!r}")
             return None
         self.tally.add(method, path, response.status_code, time.perf_counter() - started)
+        if method != "GET" and response.status_code == 200:
+            sent = {**kwargs.get("params", {}), **kwargs.get("json", {})}
+            self.tally.ledger.answered(method, path, sent, response.json())
         return response
 
     def group(self) -> str:
-        return random.choice(self.groups) if self.groups else "no-group"
+        return self.random.choice(self.groups) if self.groups else "no-group"
 
     async def list_groups(self) -> None:
         token: str | None = None
         for _ in range(3):
-            params = {"limit": random.randint(1, 100), **({"nextToken": token} if token else {})}
+            params = {"limit": self.random.randint(1, 100), **({"nextToken": token} if token else {})}
             response = await self.call("GET", "/user/groups", params=params)
             if response is None or response.status_code != 200:
                 return
@@ -103,7 +108,7 @@ class Client:
     async def step(self) -> None:
         self.sent += 1
         g, n = self.group(), f"{self.number}-{self.sent}"
-        choice = random.choices(range(13), weights=(12, 12, 9, 8, 4, 8, 5, 6, 4, 3, 3, 2, 2))[0]
+        choice = self.random.choices(range(13), weights=(12, 12, 9, 8, 4, 8, 5, 6, 4, 3, 3, 2, 2))[0]
         if choice == 0:
             await self.list_groups()
         elif choice == 1:
@@ -117,33 +122,35 @@ class Client:
         elif choice == 4:
             await self.call("GET", "/group/roles")
         elif choice == 5:
-            params = {"parentId": g} if self.groups and random.random() < 0.7 else {}
+            params = {"parentId": g} if self.groups and self.random.random() < 0.7 else {}
             response = await self.call("POST", "/group", params=params, json={"name": f"load {n}"})
             if response is not None and response.status_code == 200:
                 self.groups.append(response.json()["id"])
         elif choice == 6:
             change: dict[str, Any] = {"groupId": g, "description": f"changed by {n}"}
-            if random.random() < 0.2:
+            if self.random.random() < 0.2:
                 change["parent"] = self.group()
             await self.call("PUT", "/group", json=change)
         elif choice == 7:
-            invite = {"email": f"load-{n}@example.test", "groupId": g, "roleId": random.choice(ROLES)}
+            invite = {"email": f"load-{n}@example.test", "groupId": g, "roleId": self.random.choice(ROLES)}
             await self.call("PUT", "/group/invite", json=invite)
         elif choice in (8, 9) and self.members.get(g):
-            user = random.choice(self.members[g])
+            user = self.random.choice(self.members[g])
             if choice == 8:
-                change = {"groupId": g, "userId": user, "roleId": random.choice(ROLES)}
+                change = {"groupId": g, "userId": user, "roleId": self.random.choice(ROLES)}
                 await self.call("PUT", "/group/user", json=change)
             else:
                 await self.call("DELETE", "/group/user", params={"groupId": g, "userId": user})
         elif choice == 10:
-            key = {"groupId": g, "type": random.choice(TYPES), "name": f"key {n}", "token": f"sk-{n}"}
+            key = {"groupId": g, "type": self.random.choice(TYPES), "name": f"key {n}", "token": f"sk-{n}"}
             await self.call("POST", "/group/apiKey", json=key)
         elif choice == 11:
-            key = {"groupId": g, "type": random.choice(TYPES), "name": f"renamed {n}"}
+            key = {"groupId": g, "type": self.random.choice(TYPES), "name": f"renamed {n}"}
             await self.call("PUT", "/group/apiKey", json=key)
         else:
-            await self.call("DELETE", "/group/apiKey", params={"groupId": g, "type": random.choice(TYPES)})
+            await self.call(
+                "DELETE", "/group/apiKey", params={"groupId": g, "type": self.random.choice(TYPES)}
+            )
 
     async def run(self, until: float) -> None:
         await self.list_groups()
@@ -152,112 +159,42 @@ class Client:
         await self.http.aclose()
 
 
-async def walk(http: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]] | None:
-    """Every item of a list operation, or None if it does not answer 200."""
-    items: list[dict[str, Any]] = []
-    token = None
-    while True:
-        response = await http.get(
-            path, params={**params, "limit": 100, **({"nextToken": token} if token else {})}
-        )
-        if response.status_code != 200:
-            return None
-        page = response.json()
-        items += page["items"]
-        token = page.get("nextToken")
-        if not token:
-            return items
-
-
-async def invariants(base_url: str) -> list[str]:
-    """What is wrong with the state the run left, checked through the export and the API."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        world = (await http.get("/__mock__/state")).json()
-    users = {u["id"]: u for u in world["users"]}
-    groups = {g["id"]: g for g in world["groups"]}
-    problems = [
-        f"membership {m} names a missing group or user"
-        for m in world["memberships"]
-        if m["groupId"] not in groups or m["userId"] not in users
-    ]
-    problems += [
-        f"{kind}: {item['groupId']} is no group"
-        for kind in ("devices", "apiKeys", "connectors", "notifications")
-        for item in world[kind]
-        if item["groupId"] not in groups
-    ]
-    problems += [
-        f"group {g['id']}: no parent {g['parent']}"
-        for g in world["groups"]
-        if g["parent"] is not None and g["parent"] not in groups
-    ]
-    children: dict[str, list[str]] = defaultdict(list)
-    for group in world["groups"]:
-        if group["parent"]:
-            children[group["parent"]].append(group["id"])
-    members: dict[str, set[str]] = defaultdict(set)
-    visible: dict[str, set[str]] = defaultdict(set)  # user -> groups they see (memberships and sub-groups)
-    for membership in world["memberships"]:
-        members[membership["groupId"]].add(membership["userId"])
-        pending = [membership["groupId"]]
-        while pending:
-            group_id = pending.pop()
-            visible[membership["userId"]].add(group_id)
-            pending += children[group_id]
-    counted = Counter((kind, item["groupId"]) for kind, _ in COUNTS for item in world[kind])
-    semaphore = asyncio.Semaphore(16)
-
-    async def check(user_id: str) -> list[str]:
-        token = users[user_id].get("token")
-        if not token:
-            return []  # a pending invitee cannot call the API
-        found: list[str] = []
-        async with (
-            semaphore,
-            httpx.AsyncClient(base_url=base_url, headers={"Authorization": token}, timeout=30) as http,
-        ):
-            listed = await walk(http, "/user/groups")
-            if listed is None or {g["id"] for g in listed} != visible[user_id]:
-                found.append(
-                    f"GET /user/groups of {user_id} is not the groups they are a member of, and below"
-                )
-            for group_id in sorted(g for g in groups if user_id in members[g]):
-                response = await http.get("/group", params={"groupId": group_id})
-                if response.status_code != 200:
-                    found.append(f"member {user_id} cannot read group {group_id}: {response.status_code}")
-                    continue
-                shown = response.json()[0]
-                for kind, field in COUNTS:
-                    if shown.get(field) != counted[(kind, group_id)]:
-                        found.append(
-                            f"group {group_id}: {field} {shown.get(field)} but {counted[(kind, group_id)]} {kind}"
-                        )
-                listed_members = await walk(http, "/group/users", groupId=group_id)
-                if listed_members is None or {m["id"] for m in listed_members} != members[group_id]:
-                    found.append(f"group {group_id}: GET /group/users is not its memberships")
-        return found
-
-    for found in await asyncio.gather(*(check(user_id) for user_id in visible)):
-        problems += found
-    return problems
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0.0
 
 
-async def load(base_url: str, clients: int, seconds: float) -> int:
+@dataclass
+class Run:
+    """What one load run saw: every answer's tally, its length and users, the invariants it broke."""
+
+    tally: Tally
+    elapsed: float
+    users: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.tally.errors and not self.problems
+
+
+async def run(base_url: str, clients: int, seconds: float, seed: int = 1) -> Run:
+    """`clients` demo users acting at once on the mock at `base_url` for `seconds`, then the invariants."""
     async with httpx.AsyncClient(base_url=base_url) as http:
         tokens = [user["token"] for user in (await http.get("/__mock__/users")).json()["items"]]
     tally = Tally()
     started = time.monotonic()
-    crowd = [Client(i, tokens[i % len(tokens)], base_url, tally) for i in range(clients)]
+    crowd = [Client(i, tokens[i % len(tokens)], base_url, tally, seed) for i in range(clients)]
     await asyncio.gather(*(client.run(started + seconds) for client in crowd))
     elapsed = time.monotonic() - started
-    problems = await invariants(base_url)
+    return Run(tally, elapsed, len(tokens), await invariants(base_url, tally.ledger))
+
+
+async def load(base_url: str, clients: int, seconds: float, seed: int = 1) -> int:
+    done = await run(base_url, clients, seconds, seed)
+    tally, elapsed, problems = done.tally, done.elapsed, done.problems
     count = len(tally.latencies)
-    print(f"{clients} clients, {len(tokens)} users, {elapsed:.1f} s on {base_url}")
+    print(f"{clients} clients, {done.users} users, {elapsed:.1f} s on {base_url}")
     print(f"requests {count}, errors {len(tally.errors)}, {count / elapsed:.0f} req/s")
     print(
         f"latency p50 {percentile(tally.latencies, 0.5):.1f} ms, p99 {percentile(tally.latencies, 0.99):.1f} ms"
@@ -266,7 +203,7 @@ async def load(base_url: str, clients: int, seconds: float) -> int:
     for line in [*tally.errors[:10], *problems[:20]]:
         print(f"  {line}")
     print(f"invariants: {'all hold' if not problems else f'{len(problems)} broken'}")
-    return 0 if not tally.errors and not problems else 1
+    return 0 if done.ok else 1
 
 
 def main() -> int:
@@ -278,11 +215,10 @@ def main() -> int:
     parser.add_argument("--base-url", help="a mock already running on loopback (default: start one)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the clients' choices (default: 1)")
     args = parser.parse_args()
-    random.seed(args.seed)
     if args.base_url:
         if urlsplit(args.base_url).hostname not in LOOPBACK:
             parser.error("--base-url must be a loopback address: this sends a lot of traffic")
-        return asyncio.run(load(args.base_url, args.clients, args.seconds))
+        return asyncio.run(load(args.base_url, args.clients, args.seconds, args.seed))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -301,7 +237,7 @@ def main() -> int:
                     print("the mock did not start", file=sys.stderr)
                     return 2
                 time.sleep(0.2)
-        return asyncio.run(load(base_url, args.clients, args.seconds))
+        return asyncio.run(load(base_url, args.clients, args.seconds, args.seed))
     finally:
         mock.terminate()
         mock.wait(timeout=30)
