@@ -34,6 +34,7 @@ sys.path.insert(0, str(BENCH))  # the sibling modules, however this is run
 import perf_calls as calls  # noqa: E402
 import perf_hotspots as hotspots  # noqa: E402
 import perf_servers as servers  # noqa: E402
+import perf_stores as stores  # noqa: E402
 import perf_tables as tables  # noqa: E402
 import perf_tools as tools  # noqa: E402
 import perf_worlds as worlds  # noqa: E402
@@ -89,6 +90,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--floors", action="store_true", help="also load the floors of bench/perf_floor.py in the rounds")
     add("--no-big-world", action="store_true", help="skip the big-world figures")
     add(
+        "--stores",
+        action="store_true",
+        help="also the shared store's rows: in memory vs --store redis:// with 1 and 2 workers (perf_stores.py)",
+    )
+    add("--vs-base", type=Path, metavar="DIR", help="with --stores, also the in-memory mock of checkout DIR")
+    add(
         "--big-sizes",
         type=_sizes,
         default=_sizes("1000:10000,10000:100000,100000:1000000"),
@@ -102,7 +109,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add("--max-rss-gib", type=float, default=8, help="memory a big world may take (default: %(default)s)")
     add("--page-requests", type=int, default=200, help="requests per page timed (default: %(default)s)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.vs_base is not None and not args.stores:
+        parser.error("--vs-base adds a row to --stores: add --stores")
+    return args
 
 
 FLOORS = {  # name: bench/perf_floor.py's arguments
@@ -229,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                         report["side_by_side"]["servers"], title(report["side_by_side"], args)
                     )
                 )
+            if args.stores:
+                report["stores"] = stores.measure(args, stack, progress)
+                out("\n" + stores.table(report["stores"], stores.title(report["stores"], args)))
             if not args.no_calls:
                 progress("calls per request, in process")
                 report["calls"] = calls.measure()

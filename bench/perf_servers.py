@@ -75,11 +75,22 @@ def session_rss(session: int) -> int:
 class Server:
     """One server process; use as a context manager (or call `stop`) so that it never outlives the run."""
 
-    def __init__(self, name: str, command: list[str], port: int, log: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        log: Path,
+        *,
+        cwd: Path = REPO,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.command = command
         self.port = port
         self.log = log
+        self.cwd = cwd  # and `env` (None: this process's): another checkout's code, for bench/perf_stores.py
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.cold_start = float("nan")
 
@@ -94,7 +105,12 @@ class Server:
         with self.log.open("wb") as log:
             started = time.monotonic()
             self.process = subprocess.Popen(
-                self.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = started + timeout
         headers = {"Authorization": TOKEN}
