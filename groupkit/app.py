@@ -30,16 +30,15 @@ from typing import Any
 
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from groupkit.handlers import OPERATIONS
 
-from . import binding, contract, prefer, problems
+from . import binding, contract, lifespan, prefer, problems
 from . import world as worlds
 from .binding import Handler
 from .control import PREFIX, Control
 from .cors import Cors
-from .errors import SharedStoreUnavailable
 from .fastconnexion import FastAsyncApp
 from .faults import Faults
 from .guard import DEFAULT_MAX_BODY, RequestGuard, operations_with_body
@@ -138,12 +137,10 @@ class MockApp:
         clocked = {"clock": clock} if clock is not None else {}
         self.signin = Signin.of_world(initial_world, self.problems, lifetime=token_lifetime, **clocked)
         self.faults = Faults(self.problems, document, self.sessions)  # latency and faults (faults.py)
-        if shared is not None:  # what every worker shares besides the worlds
-            from . import redisworlds
-
-            assert isinstance(self.sessions, redisworlds.RedisSessions)
-            self.signin.shared = redisworlds.RedisTokens(self.sessions.client)
-            self.faults.shared = redisworlds.RedisBehaviour(self.sessions.client)
+        if shared is not None:
+            redisworlds.share(
+                self.sessions, self.signin, self.faults
+            )  # tokens and settings, for every worker
         self.initial_world = initial_world
         self.seed = seed
         self.control = Control(
@@ -193,31 +190,8 @@ class MockApp:
             await self._entry(scope, receive, send)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI lifespan, passed on to the app inside. The `--state` saver starts once startup is complete,
-        and saves a last time when shutdown begins (uvicorn sends it after the requests in flight are done).
-        On a shared store, startup completes once the default world is loaded from Redis (a worker takes no
-        connection before: its first request does not pay for the load), and a store that does not answer
-        fails the startup with its reason."""
-        saver, shared = self.saver, self.sessions.default.shared
-
-        async def received() -> Message:
-            message = await receive()
-            if message["type"] == "lifespan.shutdown" and saver is not None:
-                await saver.stop()
-            return message
-
-        async def sent(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete":
-                if shared is not None:
-                    try:
-                        await shared.sync()
-                    except SharedStoreUnavailable as error:
-                        message = {"type": "lifespan.startup.failed", "message": str(error)}
-                if saver is not None:
-                    saver.start()
-            await send(message)
-
-        await self._entry(scope, received, sent)
+        """The ASGI lifespan, with the state file's saver and the shared store's first load (`lifespan.py`)."""
+        await lifespan.serve(self._entry, self.saver, self.sessions.default.shared, scope, receive, send)
 
 
 def create_app(

@@ -5,8 +5,10 @@ arguments as JSON, and an event loop for driving shared worlds from synchronous 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +17,7 @@ from .model import GroupChanges
 
 if TYPE_CHECKING:
     from .replica import SharedWorld
+    from .store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,35 @@ async def answering(call: Callable[[], Awaitable[Any]]) -> Any:
         return await call()
     finally:
         OUTCOME.reset(token)
+
+
+def new(verb: str, args: Sequence[Any], kwargs: dict[str, Any], today: str, seed: int) -> dict[str, Any]:
+    """The command asking for `verb(*args, **kwargs)` on `today`, with ids drawn from `seed` (JSON-ready)."""
+    return {
+        "id": uuid.uuid4().hex,
+        "verb": verb,
+        "args": [encode_argument(a) for a in args],
+        "kwargs": {k: encode_argument(v) for k, v in kwargs.items()},
+        "today": today,
+        "seed": seed,
+    }
+
+
+def run(store: Store, raw: bytes) -> tuple[str, Outcome]:
+    """Apply one command of a log (its JSON) to `store`: its id and its outcome. A refused write changes
+    nothing, and raises the same refusal on every replica alike."""
+    command = json.loads(raw)
+    try:
+        value = store.apply(
+            command["verb"],
+            [decode_argument(a) for a in command["args"]],
+            {k: decode_argument(v) for k, v in command["kwargs"].items()},
+            command["today"],
+            command["seed"],
+        )
+    except Exception as error:
+        return command["id"], Outcome(error=error)
+    return command["id"], Outcome(value)
 
 
 def encode_argument(value: Any) -> Any:

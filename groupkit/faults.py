@@ -38,7 +38,7 @@ _SESSION_KEY = SESSION_HEADER.lower().encode()
 
 
 class SharedSettings(Protocol):
-    """Where the workers of a shared store keep the settings (`groupkit.redisworlds.RedisBehaviour`): by session
+    """Where the workers of a shared store keep the settings (`groupkit.redisextras.RedisBehaviour`): by session
     name, "" for the mock's own, in the JSON form."""
 
     async def publish(self, name: str, data: dict[str, Any] | None) -> None: ...
@@ -111,7 +111,7 @@ class Faults:
         # the sessions given settings that do something (some may have ended since)
         self._busy_sessions: set[str] = set()
         self.active = self.start.active  # whether any world has settings that do something
-        # With a shared store (`groupkit.redisworlds.RedisBehaviour`), the settings every worker applies: PUT and
+        # With a shared store (`groupkit.redisextras.RedisBehaviour`), the settings every worker applies: PUT and
         # DELETE publish there, and each request catches up when their version moved (`catch_up`).
         self.shared: SharedSettings | None = None
         self._version = 0

@@ -10,13 +10,13 @@ session's name, scored by its last use: the cluster-wide listing, and what `--ma
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .journal import Journal
+from .redisextras import BEHAVIOUR, RedisBehaviour, RedisTokens
 from .redisjournal import RedisJournal
 from .redisscripts import unavailable
 from .replica import PREFIX, SharedWorld
@@ -26,9 +26,11 @@ from .store import Store
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from .faults import Faults
+    from .signin import Signin
+
 MAX_CONNECTIONS = 64  # to Redis, per worker
 REGISTRY = "gk:sessions"
-BEHAVIOUR = "gk:behaviour"  # hash: session name ("" the mock's) -> its latency and fault settings (JSON)
 SCHEMES = ("redis://", "rediss://", "unix://")
 logger = logging.getLogger("groupkit.sessions")
 
@@ -273,51 +275,9 @@ def sessions(
     )
 
 
-class RedisTokens:
-    """The sign-in's issued tokens in Redis (`gk:token:<token>` -> user id, expiring with the token), so a
-    token one worker issued acts on every worker (`groupkit.signin`)."""
-
-    def __init__(self, client: Redis) -> None:
-        self.client = client
-
-    async def publish(self, token: str, user_id: str, seconds: float) -> None:
-        with unavailable():
-            await self.client.set(f"gk:token:{token}", user_id, px=max(int(seconds * 1000), 1))
-
-    async def lookup(self, token: str) -> tuple[str, float] | None:
-        """The user the token acts as, and its seconds left; None if unknown or expired."""
-        with unavailable():
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.get(f"gk:token:{token}")
-                pipe.pttl(f"gk:token:{token}")
-                user_id, left = await pipe.execute()
-        if user_id is None or left <= 0:
-            return None
-        return user_id.decode(), left / 1000
-
-
-class RedisBehaviour:
-    """The latency and fault settings in Redis (`gk:behaviour`, and a version every change raises, which each
-    request's round trip reads: `groupkit.replica`), so every worker applies the same (`groupkit.faults`)."""
-
-    def __init__(self, client: Redis) -> None:
-        self.client = client
-
-    async def publish(self, name: str, data: dict[str, Any] | None) -> None:
-        with unavailable():
-            async with self.client.pipeline(transaction=True) as pipe:
-                if data is None:
-                    pipe.hdel(BEHAVIOUR, name)
-                else:
-                    pipe.hset(BEHAVIOUR, name, json.dumps(data))
-                pipe.incr(BEHAVIOUR + ":version")
-                await pipe.execute()
-
-    async def load(self) -> dict[str, Any]:
-        with unavailable():
-            found: Any = await self.client.hgetall(BEHAVIOUR)
-        return {name.decode(): json.loads(data) for name, data in found.items()}
-
-    async def version(self) -> int:
-        with unavailable():
-            return int(await self.client.get(BEHAVIOUR + ":version") or 0)
+def share(sessions: Sessions, signin: Signin, faults: Faults) -> None:
+    """Make the sign-in's issued tokens and the latency and fault settings the shared store's, so that they hold
+    on every worker (`groupkit.redisextras`)."""
+    assert isinstance(sessions, RedisSessions)
+    signin.shared = RedisTokens(sessions.client)
+    faults.shared = RedisBehaviour(sessions.client)

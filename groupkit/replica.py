@@ -136,14 +136,7 @@ class SharedWorld:
         outcome = commands.OUTCOME.get()
         if outcome is not None:
             return outcome.unwrap()
-        command = {
-            "id": uuid.uuid4().hex,
-            "verb": verb,
-            "args": [commands.encode_argument(a) for a in args],
-            "kwargs": {k: commands.encode_argument(v) for k, v in kwargs.items()},
-            "today": self.today(),
-            "seed": self._ids.getrandbits(64),
-        }
+        command = commands.new(verb, args, kwargs, self.today(), self._ids.getrandbits(64))
         if self.blocking is not None:
             return self.blocking(self.commit(command)).unwrap()
         raise Proposed(self, command)
@@ -273,22 +266,10 @@ class SharedWorld:
         return since + len(entries) >= head
 
     def _apply(self, raw: bytes) -> None:
-        command = json.loads(raw)
-        try:
-            outcome = Outcome(
-                self.store.apply(
-                    command["verb"],
-                    [commands.decode_argument(a) for a in command["args"]],
-                    {k: commands.decode_argument(v) for k, v in command["kwargs"].items()},
-                    command["today"],
-                    command["seed"],
-                )
-            )
-        except Exception as error:  # a refused write changes nothing, on every replica alike
-            outcome = Outcome(error=error)
+        key, outcome = commands.run(self.store, raw)
         self.index += 1
-        if command["id"] in self._waiting:
-            self._waiting[command["id"]] = outcome
+        if key in self._waiting:
+            self._waiting[key] = outcome
 
     async def _fold(self) -> None:
         """Fold the log into a snapshot at this replica's index: once it holds `COMPACT_EVERY` entries, or as

@@ -3,12 +3,13 @@ world, or the session an `X-Mock-Session: <name>` header names (its own store an
 from the start world, bounded in number and idle time).
 
     SessionMiddleware (sets the request's world) ─> journal, security lookup, handlers: sessions.current()
-    control API: sessions.find(name) / sessions.select(name)
+    control API: sessions.afind(name) / sessions.aselect(name) (async: Redis answers them on the shared store)
 
 `Sessions.current()` is the seam: handlers, the token lookup, the journal and the control API all ask it for the
 request's `World` (a `Store` and a `Journal`), chosen by a context variable that `SessionMiddleware` sets from
-the header. Stores come from a factory (`new_store`), so a store class (`create_app(store_class=...)`) or another
-backend serves sessions too. Decisions and limits: docs/sessions.md.
+the header. Stores come from a factory (`new_store`), so a store class (`create_app(store_class=...)`) serves sessions
+too; on the shared store, `groupkit.redisworlds.RedisSessions` keeps them in Redis, and the middleware catches a
+world's replica up before its request (`World.fresh`). Decisions and limits: docs/sessions.md.
 """
 
 from __future__ import annotations
