@@ -241,13 +241,15 @@ class SharedWorld:
             if not meta or snapshot is None:
                 self.world_id = None  # gone (expired): the next sync creates it again
                 return
-            document = json.loads(snapshot)
-            state, rng = statefile.decode(document, _SOURCE)
+            # Dropped before the snapshot is read: a restart does not hold two big worlds at once.
+            self._first = None
+            self.store.install(State())
+            state, rng = statefile.decode(json.loads(snapshot), _SOURCE)
+            del snapshot
             self.store.install(state, rng)
             self.world_id = meta[b"id"].decode()
             self.index = int(meta[b"base"])
             self._moved_base(self.index)
-            self._first = None
             for raw in entries[self.index - int(meta[b"start"]) :]:  # the list keeps some the snapshot holds
                 self._apply(raw)
 

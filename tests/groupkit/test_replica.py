@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -387,3 +388,29 @@ def test_every_call_is_a_503_with_retry_after_while_redis_is_down() -> None:
     finally:
         server.stop()
     assert {name: answer for name, answer in answers.items() if answer != DOWN} == {}
+
+
+def test_a_snapshot_redis_cannot_take_is_refused_with_the_setting_to_raise(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis closes the connection on a value over its proto-max-bulk-len, without a reason: the mock names the
+    snapshot's size and the setting. (A real limit here: Redis's smallest, 1 MiB, under a world of ~2 MiB.)"""
+    monkeypatch.setattr(replica, "BULK_LIMIT", 1 << 20)
+    big = copy.deepcopy(DEFAULT_WORLD)
+    device = big["devices"][0]
+    big["devices"] += [
+        {**device, "deviceId": str(uuid.UUID(int=number)), "originalId": f"{number:016X}"}
+        for number in range(5000)
+    ]
+
+    async def test(client: Redis) -> None:
+        await client.config_set("proto-max-bulk-len", 1 << 20)
+        try:
+            world = SharedWorld(client, "default", lambda: Store.from_world(copy.deepcopy(big)))
+            with pytest.raises(SharedStoreUnavailable, match=r"snapshot is \d+ MiB.*proto-max-bulk-len"):
+                await world.sync()
+            assert not await client.exists(f"{replica.PREFIX}default:meta")  # nothing half-made
+        finally:
+            await client.config_set("proto-max-bulk-len", 512 << 20)  # the client reconnects
+
+    with_clients(redis_url, test, count=1)
