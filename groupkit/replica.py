@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 PREFIX = "gk:world:"
 COMPACT_EVERY = 1000  # log entries between two snapshots, at least
+ATTEMPTS = 5  # catching up, or appending, while the world keeps being replaced (resets, imports)
 KEEP = 1000  # log entries kept before a snapshot's index: a replica this little behind a fold reads on
 BULK_LIMIT = 512 << 20  # Redis's default proto-max-bulk-len: the largest value it takes
 _SOURCE = Path("redis")  # how a snapshot is named in the state file's error messages
@@ -113,7 +114,7 @@ class SharedWorld:
     async def sync(self, *, touch: bool = True) -> None:
         """Catch the replica up with the world in Redis (creating the world if Redis holds none); `touch`:
         as a request does, renewing the world's time to live (a listing reads without it)."""
-        for _ in range(3):
+        for _ in range(ATTEMPTS):
             since = self.index if self.world_id is not None else -1
             ttl, member = (self.ttl_ms, self.member) if touch else (0, "")
             loads = self._loads
@@ -122,9 +123,12 @@ class SharedWorld:
                 if not touch:
                     return  # gone: a reading that does not use the world does not create it either
                 await self._create()
-            elif not self._absorb(reply, since):
-                await self._load(loads)
-            else:
+                continue
+            if self._absorb(reply, since):
+                return
+            # Loaded (by this request or another) from what Redis held after this request began: fresh enough.
+            await self._load(loads)
+            if self.world_id is not None:
                 return
         raise SharedStoreUnavailable(f"the world {self.label} kept changing while it was read; try again")
 
@@ -147,15 +151,15 @@ class SharedWorld:
         key = command["id"]
         self._waiting[key] = None
         try:
-            for _ in range(3):
+            for _ in range(ATTEMPTS):
                 if self.world_id is None:
                     await self.sync()
                 since, loads = self.index, self._loads
                 reply = await self._call(
                     self._append, self.world_id, since, self.ttl_ms, payload, self.member, self._now_ms()
                 )
-                if len(reply) == 1:  # the world was replaced, or expired: catch up with it, then append
-                    self.world_id = None
+                if len(reply) == 1:  # the world was replaced (load it), or expired (make it): then append
+                    await (self._load(loads) if reply[0] else self.sync())
                     continue
                 if not self._absorb(reply, since):
                     await self._load(loads)
@@ -241,9 +245,9 @@ class SharedWorld:
             if not meta or snapshot is None:
                 self.world_id = None  # gone (expired): the next sync creates it again
                 return
-            # Dropped before the snapshot is read: a restart does not hold two big worlds at once.
-            self._first = None
-            self.store.install(State())
+            self._first = (
+                None  # dropped before the snapshot is read: a restart holds one built world, not two
+            )
             state, rng = statefile.decode(json.loads(snapshot), _SOURCE)
             del snapshot
             self.store.install(state, rng)

@@ -409,8 +409,9 @@ def test_a_snapshot_redis_cannot_take_is_refused_with_the_setting_to_raise(
             world = SharedWorld(client, "default", lambda: Store.from_world(copy.deepcopy(big)))
             with pytest.raises(SharedStoreUnavailable, match=r"snapshot is \d+ MiB.*proto-max-bulk-len"):
                 await world.sync()
-            assert not await client.exists(f"{replica.PREFIX}default:meta")  # nothing half-made
-        finally:
-            await client.config_set("proto-max-bulk-len", 512 << 20)  # the client reconnects
+        finally:  # on a connection of its own: Redis closed the client's
+            async with Redis.from_url(redis_url) as fresh:
+                await fresh.config_set("proto-max-bulk-len", 512 << 20)
+                assert not await fresh.exists(f"{replica.PREFIX}default:meta")  # nothing half-made
 
     with_clients(redis_url, test, count=1)
