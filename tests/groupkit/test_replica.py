@@ -415,3 +415,28 @@ def test_a_snapshot_redis_cannot_take_is_refused_with_the_setting_to_raise(
                 assert not await fresh.exists(f"{replica.PREFIX}default:meta")  # nothing half-made
 
     with_clients(redis_url, test, count=1)
+
+
+@pytest.mark.slow
+def test_writes_racing_resets_through_two_workers_all_answer_and_the_replicas_agree(redis_url: str) -> None:
+    """Resets (a new incarnation of the world) among writes, through two workers at once: a request that finds
+    its replica behind a reset reads the world Redis held after it began; none answers 503 or 500."""
+
+    async def test() -> None:
+        async with workers(redis_url) as (first, second):
+
+            async def call(number: int) -> int:
+                worker = (first, second)[number % 2]
+                if number % 10 == 0:
+                    answer = await worker.post("/__mock__/reset", headers=CONTROL)
+                else:
+                    body = {"name": f"racing {number}", "parentId": ACME}
+                    answer = await worker.post("/group", headers=auth("alice"), json=body)
+                return answer.status_code
+
+            statuses = await asyncio.gather(*(call(number) for number in range(120)))
+            assert sorted(set(statuses)) == [200]
+            exports = [(await worker.get("/__mock__/state")).json() for worker in (first, second)]
+            assert exports[0] == exports[1]
+
+    asyncio.run(asyncio.wait_for(test(), timeout=60))
