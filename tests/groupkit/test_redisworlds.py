@@ -218,3 +218,33 @@ def test_a_token_one_worker_issued_expires_on_the_other(redis_url: str) -> None:
                 assert (await worker.get("/group/roles", headers={"Authorization": token})).status_code == 401
 
     asyncio.run(test())
+
+
+FAULTY = {"faultRate": 1.0}  # every request to a documented operation answers one of its documented errors
+
+
+async def faulted(worker: httpx.AsyncClient, headers: dict[str, str]) -> bool:
+    answer = await worker.get("/user/groups", headers=headers)
+    assert answer.status_code in (200, 400, 401), answer.text  # GET /user/groups documents 400 and 401
+    return answer.headers.get("x-mock-fault") == "error"
+
+
+def test_latency_and_fault_settings_put_through_one_worker_hold_on_the_other(redis_url: str) -> None:
+    async def test() -> None:
+        async with workers(redis_url) as (a, b):
+            assert not await faulted(b, auth("alice"))
+            assert (await a.put("/__mock__/behaviour", json=FAULTY, headers=CONTROL)).status_code == 200
+            assert await faulted(b, auth("alice"))  # the mock's settings, on the other worker
+            shown = (await b.get("/__mock__/behaviour")).json()
+            assert shown["behaviour"]["faultRate"] == 1.0
+            assert (await b.delete("/__mock__/behaviour", headers=CONTROL)).status_code == 200
+            assert not await faulted(a, auth("alice"))  # cleared through the other worker
+
+            own = {**CONTROL, "X-Mock-Session": "flaky"}
+            assert (await a.put("/__mock__/behaviour", json=FAULTY, headers=own)).status_code == 200
+            assert await faulted(b, session("flaky"))  # a session's own settings, on the other worker
+            assert not await faulted(b, auth("alice"))  # and only the session's
+            assert (await b.delete("/__mock__/sessions/flaky", headers=CONTROL)).status_code == 200
+            assert not await faulted(a, session("flaky"))  # a deleted session's settings go with it
+
+    asyncio.run(test())
