@@ -17,6 +17,7 @@ client sees the exception). Without settings (the default) the middleware costs 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from .behaviour import Behaviour, InvalidBehaviour
 from .problems import MESSAGES, Problems
 from .sessions import SESSION_HEADER, InvalidSessionName, Sessions, World, name_of
 
+logger = logging.getLogger("groupkit")
 EXTRA = "faults"  # the key of a session's own settings in its `World.extras`
 FAULT_HEADER = "X-Mock-Fault"
 _SESSION_KEY = SESSION_HEADER.lower().encode()
@@ -164,7 +166,14 @@ class Faults:
             return
         published = await self.shared.load()
         self._version = version
-        found = {name: self.parse(data, "the shared settings") for name, data in published.items()}
+        found = {}
+        for name, data in published.items():
+            try:
+                found[name] = self.parse(data, "the shared settings")
+            except InvalidBehaviour as invalid:  # e.g. put by a mock serving another version of the contract
+                logger.warning(
+                    "shared settings of %r ignored: %s", name or "the mock", "; ".join(invalid.problems)
+                )
         default = found.pop("", None) or self.start
         if default != self._default.behaviour:
             self._default = _Stream(default)

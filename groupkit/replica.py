@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 PREFIX = "gk:world:"
 COMPACT_EVERY = 1000  # log entries between two snapshots, at least
-ATTEMPTS = 5  # catching up, or appending, while the world keeps being replaced (resets, imports)
+ATTEMPTS = 10  # catching up, or appending, while the world keeps being replaced (resets, imports)
 KEEP = 1000  # log entries kept before a snapshot's index: a replica this little behind a fold reads on
 BULK_LIMIT = 512 << 20  # Redis's default proto-max-bulk-len: the largest value it takes
 _SOURCE = Path("redis")  # how a snapshot is named in the state file's error messages
@@ -159,16 +159,25 @@ class SharedWorld:
                     self._append, self.world_id, since, self.ttl_ms, payload, self.member, self._now_ms()
                 )
                 if len(reply) == 1:  # the world was replaced (load it), or expired (make it): then append
-                    await (self._load(loads) if reply[0] else self.sync())
+                    if not reply[0]:
+                        await self.sync()
+                        continue
+                    await self._load(loads)
+                    if self.world_id != reply[0].decode():  # another request loaded an older one meanwhile
+                        await self._load(self._loads)
                     continue
+                appended_to = reply[0].decode()
                 if not self._absorb(reply, since):
                     await self._load(loads)
-                    if self._waiting.get(key) is None and self.world_id == reply[0].decode():
+                    if self._waiting.get(key) is None and self.world_id == appended_to:
                         await self.sync()  # loaded by another request before this append: apply up to it
                 outcome = self._waiting.get(key)
+                if outcome is None and self.world_id != appended_to:
+                    continue  # replaced (reset, import) right after the append: the write goes into the new world
                 if outcome is None:
                     raise SharedStoreUnavailable(
-                        f"the world {self.label} was reset or imported while this write was made; try again"
+                        f"the outcome of this write on the world {self.label} was folded away before it was read;"
+                        " try again"
                     )
                 if self.index - self.base >= max(COMPACT_EVERY, self._base_size) and not self._folding:
                     await self._fold()

@@ -42,7 +42,7 @@ TOKEN_PREFIX = "gk_at_"
 
 
 class SharedTokens(Protocol):
-    """Where the workers of a shared store publish the tokens they issue (`groupkit.redisworlds`)."""
+    """Where the workers of a shared store publish the tokens they issue (`groupkit.redisextras.RedisTokens`)."""
 
     async def publish(self, token: str, user_id: str, seconds: float) -> None: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import json
 import time
 from typing import Any
 
@@ -246,5 +247,23 @@ def test_latency_and_fault_settings_put_through_one_worker_hold_on_the_other(red
             assert not await faulted(b, auth("alice"))  # and only the session's
             assert (await b.delete("/__mock__/sessions/flaky", headers=CONTROL)).status_code == 200
             assert not await faulted(a, session("flaky"))  # a deleted session's settings go with it
+
+    asyncio.run(test())
+
+
+def test_shared_settings_this_contract_cannot_read_are_ignored_not_a_500(redis_url: str) -> None:
+    """Settings put by a mock serving another version of the contract (an operation this one lacks)."""
+
+    async def test() -> None:
+        async with workers(redis_url, count=1) as (worker,):
+            assert not await faulted(worker, auth("alice"))
+            client = Redis.from_url(redis_url)
+            try:
+                stale = {"faultRate": 1.0, "operations": {"removedOperation": {"faultRate": 1.0}}}
+                await client.hset("gk:behaviour", "", json.dumps(stale))
+                await client.incr("gk:behaviour:version")
+            finally:
+                await client.aclose()
+            assert not await faulted(worker, auth("alice"))  # answered 200: the unreadable settings ignored
 
     asyncio.run(test())
