@@ -259,9 +259,10 @@ def create_app(
             "a state file keeps the in-memory store; a shared store (--store redis://...) keeps itself"
         )
     if shared is not None:
-        from . import redisworlds
+        from .workers import store_problem
 
-        redisworlds.connect(shared)  # a URL it cannot take is refused now (ValueError)
+        if (problem := store_problem(shared)) is not None:  # a URL it cannot take is refused now
+            raise ValueError(problem)
     source = world if isinstance(world, str) else None
     data = worlds.read(world) if isinstance(world, str) else world
     state = worlds.build(data, source)  # InvalidWorld names each problem

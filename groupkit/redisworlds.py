@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 MAX_CONNECTIONS = 64  # to Redis, per worker
 REGISTRY = "gk:sessions"
-SCHEMES = ("redis://", "rediss://", "unix://")
 logger = logging.getLogger("groupkit.sessions")
 
 # KEYS: the registry. ARGV: now in ms, idle in ms, max sessions, the world key prefix, the session just created.
@@ -55,10 +54,8 @@ return evicted
 
 
 def connect(url: str) -> Redis:
-    """A client of the Redis `url` names (`redis://HOST:PORT/DB`, `rediss://` with TLS, `unix://PATH`); ValueError
-    for another scheme. Connects on first use."""
-    if not url.startswith(SCHEMES):
-        raise ValueError(f"--store takes `memory` or a Redis URL (redis://HOST:PORT/DB), not {url!r}")
+    """A client of the Redis `url` names (`redis://HOST:PORT/DB`, `rediss://` with TLS, `unix://PATH`; checked
+    before by `workers.store_problem`, as `create_app` does). Connects on first use."""
     from redis.asyncio import BlockingConnectionPool, Redis
 
     # At most MAX_CONNECTIONS per worker: a burst of requests waits for a connection (up to 5 s, then 503)
@@ -234,11 +231,6 @@ class RedisSessions(Sessions):
     async def _exists(self, name: str) -> bool:
         with unavailable():
             return bool(await self.client.exists(f"{PREFIX}s:{name}:meta"))
-
-
-async def close(client: Redis) -> None:
-    """Close the client's connections (the app's lifespan shutdown)."""
-    await client.aclose()
 
 
 def sessions(

@@ -1,15 +1,20 @@
 """The backends the domain tests run over: a plain in-memory `Store`, or the replica of a world shared through
 Redis (`groupkit.replica.SharedWorld`, blocking: each write is committed to the world's log before it
-answers), so that the same test code checks the same rules on both. `tests/conftest.py: make_store` picks one."""
+answers), so that the same test code checks the same rules on both. `tests/conftest.py: make_store` picks one.
+`in_process_mocks` serves whole mocks on either, driven in process (on Redis: as `--workers` runs them)."""
 
 from __future__ import annotations
 
 import copy
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Protocol, cast
 
+import httpx
+
+from groupkit.app import MockApp, create_app
 from groupkit.redisworlds import connect
 from groupkit.replica import PREFIX, BlockingLoop, SharedWorld
 from groupkit.store import Store
@@ -179,3 +184,28 @@ __all__ = [
     "StoreFactory",
     "memory_store",
 ]
+
+
+def client_of(app: MockApp) -> httpx.AsyncClient:
+    """An HTTP client of `app`, in process (an app's exception is its 500, as on the wire)."""
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=60)
+
+
+@asynccontextmanager
+async def in_process_mocks(
+    count: int = 1, *, store: str = "memory", **options: Any
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Clients of `count` mocks `create_app(seed=7, store=store, **options)` builds, each driven in process (on
+    one Redis: as `--workers` runs them); clients and Redis connections are closed after."""
+    apps = [create_app(seed=7, store=store, **options) for _ in range(count)]
+    clients = [client_of(app) for app in apps]
+    try:
+        yield clients
+    finally:
+        for client in clients:
+            await client.aclose()
+        for app in apps:
+            shared = app.sessions.default.shared
+            if shared is not None:
+                await shared.client.aclose()

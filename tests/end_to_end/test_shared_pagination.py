@@ -12,15 +12,16 @@ import asyncio
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
 
-from groupkit.app import MockApp, create_app
+from groupkit.app import create_app
 from groupkit.replica import PREFIX
+from tests.backends import client_of, in_process_mocks
 from tests.conftest import CONTROL, ROOT, TOKENS, start_mock
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -46,24 +47,11 @@ def big_world(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _client(app: MockApp) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=60)
-
-
-@asynccontextmanager
-async def mocks(world: str, store: str = "memory", count: int = 1) -> AsyncIterator[list[httpx.AsyncClient]]:
+def mocks(
+    world: str, store: str = "memory", count: int = 1
+) -> AbstractAsyncContextManager[list[httpx.AsyncClient]]:
     """`count` mocks of `world`, each in process, all on `store` (on Redis: as `--workers` runs them)."""
-    apps = [create_app(world, seed=7, store=store) for _ in range(count)]
-    clients = [_client(app) for app in apps]
-    try:
-        yield clients
-    finally:
-        for client in clients:
-            await client.aclose()
-        for app in apps:
-            if store != "memory":
-                await app.sessions.client.aclose()  # type: ignore[attr-defined]
+    return in_process_mocks(count, store=store, world=world)
 
 
 async def page(
@@ -288,7 +276,7 @@ def test_a_next_token_survives_the_log_folded_into_a_snapshot(big_world: str, re
 
     async def test() -> list[list[Any]]:
         app = create_app(big_world, seed=7, store=redis_url)
-        async with _client(app) as first:
+        async with client_of(app) as first:
             halves = [await walk([first], *param.values, pages=3) for param in LISTS]
             for name in names:
                 await _created(first, name, bigworld.LYON)

@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -72,6 +73,15 @@ def answered(responses: list[httpx.Response]) -> Counter[int]:
     return Counter(response.status_code for response in responses)
 
 
+def record(
+    ledger: Ledger, requests: list[tuple[str, str, str, dict[str, Any]]], responses: list[httpx.Response]
+) -> None:
+    """Note in the ledger what each request answered 200 wrote (`Crowd.fire`'s requests and their answers)."""
+    for (method, path, _caller, options), response in zip(requests, responses, strict=True):
+        if response.status_code == 200:
+            ledger.answered(method, path, options["json"], response.json())
+
+
 async def create(http: httpx.AsyncClient, token: str, name: str, **params: str) -> str:
     response = await http.post(
         "/group", params=params, json={"name": name}, headers={"Authorization": TOKENS[token]}
@@ -99,9 +109,7 @@ async def races(mock: Mock, ledger: Ledger) -> list[str]:
         ]  # fmt: skip
         responses = await crowd.fire(keys)
         assert answered(responses) == {200: 1, 409: 15}, [r.text for r in responses]
-        for request, response in zip(keys, responses, strict=True):
-            if response.status_code == 200:
-                ledger.answered("POST", "/group/apiKey", request[3]["json"], response.json())
+        record(ledger, keys, responses)
 
         # One invitation per e-mail (case-insensitive) and group: one 200, fifteen 409.
         lyon = await create(http, "bruno", "Race: invitations", parentId=ACME)
@@ -113,9 +121,7 @@ async def races(mock: Mock, ledger: Ledger) -> list[str]:
         ]  # fmt: skip
         responses = await crowd.fire(invites)
         assert answered(responses) == {200: 1, 409: 15}, [r.text for r in responses]
-        for request, response in zip(invites, responses, strict=True):
-            if response.status_code == 200:
-                ledger.answered("PUT", "/group/invite", request[3]["json"], response.json())
+        record(ledger, invites, responses)
 
         # Two Administrators of a top-level group (nobody above them) each removing the other or leaving:
         # one 200, then the survivor is the group's last Administrator (409 to their leaving).
@@ -160,9 +166,7 @@ async def races(mock: Mock, ledger: Ledger) -> list[str]:
             if r.status_code == 200
         }
         assert len(directions) == 1 and set(answered(responses)) == {200, 409}, [r.text for r in responses]
-        for request, response in zip(cycle, responses, strict=True):
-            if response.status_code == 200:
-                ledger.answered("PUT", "/group", request[3]["json"], response.json())
+        record(ledger, cycle, responses)
     async with httpx.AsyncClient(
         base_url=mock.url, timeout=30, headers={"Authorization": TOKENS["alice"]}
     ) as alice:

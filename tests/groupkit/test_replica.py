@@ -9,8 +9,8 @@ import asyncio
 import copy
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -18,12 +18,12 @@ import pytest
 from redis.asyncio import Redis
 
 from groupkit import replica
-from groupkit.app import MockApp, create_app
 from groupkit.errors import Conflict, Forbidden, SharedStoreUnavailable
 from groupkit.model import GroupChanges
 from groupkit.replica import SharedWorld, answering
 from groupkit.store import Store
 from tests import redis_server
+from tests.backends import in_process_mocks
 from tests.conftest import CONTROL, DEFAULT_WORLD, auth, group_id, user_id
 from tests.redis_server import RedisServer
 
@@ -237,23 +237,9 @@ def test_a_write_whose_world_was_replaced_right_after_its_append_goes_into_the_n
 # ----------------------------------------------------------------- served: workers as in-process apps
 
 
-@asynccontextmanager
-async def workers(url: str, count: int = 2, **options: Any) -> AsyncIterator[list[httpx.AsyncClient]]:
+def workers(url: str, count: int = 2, **options: Any) -> AbstractAsyncContextManager[list[httpx.AsyncClient]]:
     """`count` mocks on one Redis, as `--workers` runs them, each driven in process."""
-    apps: list[MockApp] = [create_app(seed=7, store=url, **options) for _ in range(count)]
-    clients = [
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://127.0.0.1"
-        )
-        for app in apps
-    ]
-    try:
-        yield clients
-    finally:
-        for client in clients:
-            await client.aclose()
-        for app in apps:
-            await app.sessions.client.aclose()  # type: ignore[attr-defined]
+    return in_process_mocks(count, store=url, **options)
 
 
 def _two_administrators_only() -> dict[str, Any]:
