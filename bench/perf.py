@@ -181,19 +181,15 @@ def side_by_side(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[
             threads=args.threads,
         )
 
-    if args.warmup > 0:
-        for target in load.TARGETS:
-            for name in names:
-                one_run(name, target, args.warmup)
-    for round_number in range(1, args.rounds + 1):
-        for target in load.TARGETS:
-            for name in names:
-                result = one_run(name, target, args.duration)
-                figures[name]["targets"][target.label].append(vars(result))
-                progress(
-                    f"round {round_number} {target.label} {name}: {result.requests_per_second:.0f} req/s, "
-                    f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
-                )
+    load.interleaved(
+        names,
+        one_run,
+        figures,
+        warmup=args.warmup,
+        rounds=args.rounds,
+        duration=args.duration,
+        progress=progress,
+    )
     for name in names:
         figures[name]["rss_after_load_mib"] = round(running[name].rss() / MIB, 1)
     profiles: dict[str, Any] = {}

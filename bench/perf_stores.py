@@ -154,21 +154,17 @@ def measure(
         )
 
     names = list(running)
-    if args.warmup > 0:
-        for target in load.TARGETS:
-            for name in names:
-                one_run(name, target, args.warmup)
-    for round_number in range(args.rounds):
-        order = names[round_number % len(names) :] + names[: round_number % len(names)]
-        for target in load.TARGETS:
-            for name in order:
-                result = one_run(name, target, args.duration)
-                figures[name]["targets"][target.label].append(vars(result))
-                progress(
-                    f"stores round {round_number + 1} {target.label} {name}: "
-                    f"{result.requests_per_second:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-                    f"p99 {result.p99_ms:.1f} ms"
-                )
+    load.interleaved(
+        names,
+        one_run,
+        figures,
+        warmup=args.warmup,
+        rounds=args.rounds,
+        duration=args.duration,
+        progress=progress,
+        label="stores round",
+        rotate=True,
+    )
     for name, server in running.items():
         figures[name]["rss_after_load_mib"] = round(server.rss() / MIB, 1)
         server.stop()

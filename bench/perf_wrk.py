@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from perf_servers import HOST, TOKEN
 
@@ -113,3 +115,34 @@ def run(
     if done.returncode != 0:
         raise WrkFailed(f"wrk exited {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
     return parse(done.stdout)
+
+
+def interleaved(
+    names: Sequence[str],
+    one_run: Callable[[str, Target, float], Result],
+    figures: dict[str, dict[str, Any]],
+    *,
+    warmup: float,
+    rounds: int,
+    duration: float,
+    progress: Callable[[str], None],
+    label: str = "round",
+    rotate: bool = False,
+) -> None:
+    """Load every server (`names`) with every target in interleaved rounds: first `warmup` seconds each, not
+    counted, then `rounds` rounds of `duration` seconds, each run's figures appended under
+    `figures[name]["targets"][target.label]` and reported. With `rotate`, each round starts one server later."""
+    if warmup > 0:
+        for target in TARGETS:
+            for name in names:
+                one_run(name, target, warmup)
+    for number in range(rounds):
+        order = [*names[number % len(names) :], *names[: number % len(names)]] if rotate else list(names)
+        for target in TARGETS:
+            for name in order:
+                result = one_run(name, target, duration)
+                figures[name]["targets"][target.label].append(vars(result))
+                progress(
+                    f"{label} {number + 1} {target.label} {name}: {result.requests_per_second:.0f} req/s, "
+                    f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
+                )
