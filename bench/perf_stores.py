@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from typing import Any
 import perf_servers as servers
 import perf_tools as tools
 import perf_wrk as load
-from perf_tables import medians
+from perf_tables import load_cells
 
 sys.path.insert(0, str(servers.REPO))  # tests/redis_server.py, the suite's own redis-server starter
 from tests.redis_server import RedisServer  # noqa: E402
@@ -196,17 +195,8 @@ def table(figures: dict[str, Any], title: str) -> str:
         base = variants[MEMORY]["targets"][target.label]
         for name, variant in variants.items():
             runs = variant["targets"][target.label]
-            rps, rps_lo, rps_hi = medians(runs, "requests_per_second")
-            p99, p99_lo, p99_hi = medians(runs, "p99_ms")
-            per_round = [
-                r["requests_per_second"] / b["requests_per_second"] for r, b in zip(runs, base, strict=True)
-            ]
-            ratio = rps / statistics.median(b["requests_per_second"] for b in base)
-            errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
             lines.append(
-                f"| {target.label} | {name} | {rps:,.0f} | {rps_lo:,.0f}-{rps_hi:,.0f} | "
-                f"{medians(runs, 'p50_ms')[0]:.1f} | {p99:.1f} | {p99_lo:.1f}-{p99_hi:.1f} | "
-                f"{ratio:.2f} ({min(per_round):.2f}-{max(per_round):.2f}) | {errors} | "
+                f"| {target.label} | {name} | {load_cells(runs, base)} | "
                 f"{variant['rss_idle_mib']:.0f} | {variant['rss_after_load_mib']:.0f} |"
             )
     return "\n".join(lines)

@@ -21,6 +21,21 @@ def _spread(values: list[float], digits: int = 2) -> str:
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
+def load_cells(runs: list[dict[str, Any]], base: list[dict[str, Any]]) -> str:
+    """A row's wrk cells for `runs` against `base`, another server's runs of the same rounds: req/s (median,
+    min-max), p50, p99 (median, min-max), the ratio to `base` (of the medians, and the range of the per-round
+    ratios) and the errors."""
+    rps, rps_lo, rps_hi = medians(runs, "requests_per_second")
+    p99, p99_lo, p99_hi = medians(runs, "p99_ms")
+    per_round = [r["requests_per_second"] / b["requests_per_second"] for r, b in zip(runs, base, strict=True)]
+    ratio = rps / medians(base, "requests_per_second")[0]
+    errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
+    return (
+        f"{rps:,.0f} | {rps_lo:,.0f}-{rps_hi:,.0f} | {medians(runs, 'p50_ms')[0]:.1f} | {p99:.1f} | "
+        f"{p99_lo:.1f}-{p99_hi:.1f} | {ratio:.2f} ({min(per_round):.2f}-{max(per_round):.2f}) | {errors}"
+    )
+
+
 def side_by_side(figures: dict[str, Any], title: str) -> str:
     """One row per target and server: medians of req/s, p50 and p99 over the rounds, the spreads, the ratio
     to Prism (of the medians, and the range of the per-round ratios), errors, cold start and memory."""
@@ -35,18 +50,9 @@ def side_by_side(figures: dict[str, Any], title: str) -> str:
         base = figures["prism"]["targets"][target.label]
         for name, server in figures.items():
             runs = server["targets"][target.label]
-            rps, rps_lo, rps_hi = medians(runs, "requests_per_second")
-            p99, p99_lo, p99_hi = medians(runs, "p99_ms")
-            per_round = [
-                r["requests_per_second"] / b["requests_per_second"] for r, b in zip(runs, base, strict=True)
-            ]
-            ratio = rps / medians(base, "requests_per_second")[0]
-            errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
             idle = server["rss_idle_mib"]
             lines.append(
-                f"| {target.label} | {name} | {rps:,.0f} | {rps_lo:,.0f}-{rps_hi:,.0f} | "
-                f"{medians(runs, 'p50_ms')[0]:.1f} | {p99:.1f} | {p99_lo:.1f}-{p99_hi:.1f} | "
-                f"{ratio:.2f} ({min(per_round):.2f}-{max(per_round):.2f}) | {errors} | "
+                f"| {target.label} | {name} | {load_cells(runs, base)} | "
                 f"{_spread(server['cold_start_s'])} | {statistics.median(idle):.0f} | "
                 f"{server['rss_after_load_mib']:.0f} |"
             )
