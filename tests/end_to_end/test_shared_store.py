@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +22,8 @@ from tests.end_to_end.test_stock_schemathesis import stock_run
 from tests.end_to_end.workers_mock import (
     Crowd,
     Mock,
-    alive,
     children,
+    left_behind,
     signal_kill,
     start_workers,
     stop,
@@ -270,10 +269,7 @@ def test_every_answered_write_survives_a_sigkill_of_every_process(redis_url: str
         and "Kept 0" not in names["session"]
     )
 
-    deadline = time.monotonic() + 10
-    while [pid for pid in everyone if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for pid in everyone if alive(pid)] == [], "processes of the killed mock are left"
+    assert left_behind(everyone, grace=10) == [], "processes of the killed mock are left"
     second = start_workers(redis_url)
     try:
         with httpx.Client(base_url=second.url, headers=alice, timeout=30) as http:

@@ -18,7 +18,7 @@ from groupkit import workers
 from groupkit.app import MockApp
 from groupkit.cli import build_parser, main
 from tests.conftest import GROUPKIT, TOKENS, free_port
-from tests.end_to_end.workers_mock import alive, children, spawned_workers
+from tests.end_to_end.workers_mock import children, left_behind, spawned_workers
 
 REDIS_STATE = "redis://127.0.0.1:6379/0"  # never reached: these refusals come before any connection
 
@@ -172,7 +172,7 @@ def test_two_workers_share_one_world_and_stop_together(redis_url: str) -> None:
             out, err = process.communicate()
             pytest.fail(f"SIGTERM did not stop the mock within 15 s: {err}")
     assert process.returncode == 0, err
-    assert [pid for pid in everyone if alive(pid)] == []  # no orphan
+    assert left_behind(everyone) == []  # no orphan
     assert f"Workers: 2 processes sharing {redis_url}" in out
     assert out.count("groupkit mock ") == 1  # one banner: the workers print none
     assert "demo-token-alice   Alice Martin" in out  # read from the world in Redis
